@@ -1,0 +1,5 @@
+"""The ``sklearn-moa`` command."""
+
+from ._main import main
+
+__all__ = ["main"]

@@ -1,0 +1,84 @@
+"""Named, ready-to-fit models: each family with its feature preset and the control rule.
+
+The command line and the benchmarks pick models from :data:`MODEL_ZOO` by
+name. Every entry builds ``ControlAwareClassifier(Pipeline([features, model]))``
+so that it takes the raw Kaggle feature frame.
+"""
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Callable
+
+from sklearn.compose import make_column_transformer
+from sklearn.pipeline import make_pipeline
+
+from .models import ControlAwareClassifier, PriorClassifier
+
+__all__ = ["ModelSpec", "MODEL_ZOO", "build_model"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one named model.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+        Source of the model (the seed notebook or a winning solution).
+    extra : str or None
+        sklearn-moa extra that installs its framework (None: core only).
+    modules : tuple of str
+        Modules that must be importable.
+    build : callable ``(full, random_state) -> estimator``
+        ``full=True`` uses the seed's epochs and sizes; ``False`` quick settings
+        that finish in a minute or two on 2 cores.
+    """
+
+    name: str
+    description: str
+    extra: object
+    modules: tuple
+    build: Callable
+
+    def available(self):
+        """Whether the framework this model needs is installed."""
+        return all(importlib.util.find_spec(m) is not None for m in self.modules)
+
+
+def _with_controls(features, model):
+    return ControlAwareClassifier(make_pipeline(features, model))
+
+
+def _prior(full, random_state):
+    return _with_controls(
+        make_column_transformer(("passthrough", ["cp_time"])), PriorClassifier(random_state=random_state)
+    )
+
+
+MODEL_ZOO = {
+    spec.name: spec
+    for spec in [
+        ModelSpec("prior", "Per-target training prevalence (baseline).", None, (), _prior),
+    ]
+}
+
+
+def build_model(name, *, full=False, random_state=0):
+    """Build the named model of :data:`MODEL_ZOO`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones).
+    ImportError
+        When the model's framework is missing (the message names the extra).
+    """
+    if name not in MODEL_ZOO:
+        raise ValueError(f"Unknown model {name!r}; available: {', '.join(MODEL_ZOO)}.")
+    spec = MODEL_ZOO[name]
+    if not spec.available():
+        raise ImportError(
+            f"Model {name!r} needs the extra {spec.extra!r}: pip install 'sklearn-moa[{spec.extra}]'"
+        )
+    return spec.build(full, random_state)

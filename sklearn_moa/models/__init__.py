@@ -1,0 +1,18 @@
+"""MoA estimators: one per model family, on a shared multi-label base.
+
+Framework-backed models (Keras, torch/skorch, TabNet, XGBoost) import their
+framework only when fitted or built, and raise an ImportError naming the
+extra to install when it is missing.
+"""
+
+from ._base import MoAClassifierBase, MultiLabelClassifierMixin, check_multilabel_targets
+from ._control import ControlAwareClassifier
+from ._prior import PriorClassifier
+
+__all__ = [
+    "ControlAwareClassifier",
+    "MoAClassifierBase",
+    "MultiLabelClassifierMixin",
+    "PriorClassifier",
+    "check_multilabel_targets",
+]

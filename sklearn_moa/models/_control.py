@@ -1,0 +1,168 @@
+"""The control-row rule, in the one place every model shares.
+
+``ctl_vehicle`` rows are treated with the vehicle only: they never carry a
+mechanism of action. Winning LISH-MoA solutions dropped them from training and
+predicted exactly zero for them; :class:`ControlAwareClassifier` does that
+around any estimator or Pipeline.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _check_method_params, check_array, check_is_fitted
+
+from ..datasets._columns import CONTROL_TYPE
+from ._base import PROBA_EPS, MultiLabelClassifierMixin, check_multilabel_targets
+
+__all__ = ["ControlAwareClassifier"]
+
+
+class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Drop control rows in fit and predict (clipped) zero for them.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A multi-label estimator whose ``predict_proba`` returns an
+        (n_samples, n_targets) matrix, typically
+        ``make_pipeline(make_moa_features(preset), model)``. It sees only the
+        treated rows, with every column of ``X`` (the control column included).
+    control_column : str or int, default="cp_type"
+        Column of ``X`` that tells controls from treated rows: a name for a
+        DataFrame, a position for an array.
+    control_value : object, default="ctl_vehicle"
+        Value of ``control_column`` that marks a control row.
+    treated_value : object or None, default="trt_cp"
+        Value that marks a treated row. Any other value is an error, so a typo
+        or a new treatment type never passes silently; ``None`` treats every
+        value other than ``control_value`` as treated.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted clone of ``estimator``.
+    classes_ : ndarray of shape (n_targets,)
+    n_controls_dropped_ : int
+        Control rows left out of training.
+
+    Examples
+    --------
+    >>> from sklearn_moa.datasets import make_moa
+    >>> from sklearn_moa.models import ControlAwareClassifier, PriorClassifier
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> data = make_moa(300, random_state=0)
+    >>> model = ControlAwareClassifier(
+    ...     make_pipeline(make_column_transformer(("passthrough", ["cp_time"])), PriorClassifier()))
+    >>> proba = model.fit(data.features, data.targets).predict_proba(data.features)
+    >>> bool((proba[(data.features.cp_type == "ctl_vehicle").to_numpy()] < 1e-6).all())
+    True
+    """
+
+    def __init__(self, estimator, *, control_column="cp_type", control_value=CONTROL_TYPE,
+                 treated_value="trt_cp"):
+        self.estimator = estimator
+        self.control_column = control_column
+        self.control_value = control_value
+        self.treated_value = treated_value
+
+    def _control_mask(self, X):
+        if isinstance(X, pd.DataFrame):
+            if self.control_column not in X.columns:
+                raise ValueError(
+                    f"X has no {self.control_column!r} column; ControlAwareClassifier needs it "
+                    "to find the control rows."
+                )
+            values = X[self.control_column].to_numpy()
+        elif isinstance(self.control_column, (int, np.integer)):
+            values = check_array(X, dtype=None, ensure_all_finite=False)
+            if values.shape[1] <= self.control_column:
+                raise ValueError(
+                    f"X has {values.shape[1]} columns; control_column={self.control_column} "
+                    "is out of range."
+                )
+            values = values[:, self.control_column]
+        else:
+            raise ValueError(
+                f"X is a {type(X).__name__}, but control_column={self.control_column!r} is a "
+                "name: pass X as a pandas DataFrame (or give the column position)."
+            )
+        if len(values) == 0:
+            raise ValueError("X is empty: 0 rows.")
+        is_control = values == self.control_value
+        if self.treated_value is not None:
+            unknown = ~is_control & (values != self.treated_value)
+            if unknown.any():
+                found = pd.unique(values[unknown])[:5].tolist()
+                raise ValueError(
+                    f"Unknown {self.control_column} values {found}: expected "
+                    f"{self.treated_value!r} or {self.control_value!r}."
+                )
+        return np.asarray(is_control, dtype=bool)
+
+    def fit(self, X, Y, **fit_params):
+        """Fit ``estimator`` on the treated rows only.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Raw features including ``control_column``.
+        Y : array-like or DataFrame of shape (n_samples, n_targets)
+            0/1 target matrix.
+        **fit_params : dict
+            Passed to ``estimator.fit``; those with one entry per row (for
+            instance a non-scored target matrix) are subset to the treated rows.
+
+        Returns
+        -------
+        self : object
+        """
+        is_control = self._control_mask(X)
+        Y_checked, _ = check_multilabel_targets(Y, n_samples=len(is_control))
+        if Y_checked[is_control].any():
+            warnings.warn(
+                f"{int(Y_checked[is_control].any(axis=1).sum())} control rows carry MoA labels; "
+                "they are dropped from training all the same.",
+                UserWarning,
+            )
+        treated = np.flatnonzero(~is_control)
+        if treated.size == 0:
+            raise ValueError("Every row of X is a control row: nothing to train on.")
+        self.estimator_ = clone(self.estimator).fit(
+            _safe_indexing(X, treated),
+            _safe_indexing(Y, treated),
+            **_check_method_params(X, fit_params, indices=treated),
+        )
+        self.classes_ = np.arange(Y_checked.shape[1])
+        self.n_controls_dropped_ = int(is_control.sum())
+        self.n_features_in_ = np.asarray(X).shape[1] if not hasattr(X, "columns") else len(X.columns)
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict_proba(self, X):
+        """Probabilities from ``estimator_`` for treated rows, ``1e-7`` for controls.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_targets)
+        """
+        check_is_fitted(self, "estimator_")
+        is_control = self._control_mask(X)
+        proba = np.full((len(is_control), len(self.classes_)), PROBA_EPS)
+        treated = np.flatnonzero(~is_control)
+        if treated.size:
+            proba[treated] = self.estimator_.predict_proba(_safe_indexing(X, treated))
+        return proba
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags
