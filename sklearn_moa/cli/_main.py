@@ -1,58 +1,86 @@
-"""``sklearn-moa``: benchmark MoA models from the command line."""
+"""sklearn-moa: benchmark, train and apply MoA models from the command line.
+
+Every user error (a bad folder, a missing file, an unknown model, a model file
+from another version, a bad option) ends the command with one line on stderr,
+``sklearn-moa: error: ...``, and exit status 2; ``--traceback`` shows the full
+Python traceback instead.
+"""
 
 import argparse
+import os
 import sys
+import warnings
+
+from . import _benchmark, _predict, _train
+from ._zoo import models_table
 
 __all__ = ["main"]
 
+PROG = "sklearn-moa"
+USER_ERRORS = (ValueError, ImportError, OSError)
 
-def _benchmark(args):
-    import pandas as pd
 
-    from ..datasets import load_moa, make_moa
-    from ..model_selection import compare_models
-    from ..model_zoo import MODEL_ZOO, build_model
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like the command's other errors."""
 
-    if args.data:
-        data = load_moa(args.data)
-    else:
-        data = make_moa(args.samples, random_state=args.seed)
-    names = args.models.split(",") if args.models else [
-        name for name, spec in MODEL_ZOO.items() if spec.available()
-    ]
-    models = {name: build_model(name, full=args.full, random_state=args.seed) for name in names}
-    table = compare_models(
-        models, data.features, data.targets, groups=data.drugs, cv=args.folds,
-        n_jobs=args.jobs, verbose=0 if args.quiet else 1, random_state=args.seed,
-    )
-    with pd.option_context("display.float_format", "{:.5f}".format, "display.width", 120):
-        print(table.to_string())
+    def error(self, message):
+        self.exit(2, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _models(args):
+    print("\n".join(models_table()))
     return 0
 
 
-def _build_parser():
-    parser = argparse.ArgumentParser(prog="sklearn-moa", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    bench = sub.add_parser("benchmark", help="cross-validate models and print a comparison table")
-    bench.add_argument("--data", help="Kaggle lish-moa folder (default: built-in synthetic data)")
-    bench.add_argument("--models", help="comma-separated model names (default: all available)")
-    bench.add_argument("--folds", type=int, default=3)
-    bench.add_argument("--samples", type=int, default=6000, help="synthetic rows")
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--jobs", type=int, default=None)
-    bench.add_argument("--full", action="store_true", help="the seed's epochs and sizes")
-    bench.add_argument("--quiet", action="store_true")
-    bench.set_defaults(func=_benchmark)
+def build_parser():
+    """The ``sklearn-moa`` argument parser with its sub-commands."""
+    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the Python traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
+    models = sub.add_parser("models", help="list the model names, their extra and whether installed")
+    models.set_defaults(func=_models)
+    _benchmark.add_parser(sub)
+    _train.add_parser(sub)
+    _predict.add_parser(sub)
     return parser
 
 
+def _quiet_frameworks():
+    # Deep-learning frameworks print start-up chatter at import; keep the output readable.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
 def main(argv=None):
-    """Entry point of the ``sklearn-moa`` console script."""
-    args = _build_parser().parse_args(argv)
+    """Entry point of the ``sklearn-moa`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 when a benchmarked model failed, 2 on a user error,
+        130 when interrupted.
+    """
+    args = build_parser().parse_args(argv)
+    _quiet_frameworks()
     try:
         return args.func(args)
-    except (ValueError, ImportError, FileNotFoundError) as exc:
-        print(f"sklearn-moa: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
+        if args.traceback:
+            raise
+        message = str(exc).strip().replace("\n", " ") or type(exc).__name__
+        if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+            message = f"{exc.strerror}: {exc.filename}"
+        print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -1,0 +1,46 @@
+"""Where the command's data comes from: a Kaggle folder or the built-in generator."""
+
+import os
+
+from ..datasets import load_moa, make_moa
+from ..datasets._load import TEST_FEATURES, _read_features
+
+__all__ = ["training_data", "test_features", "describe_source"]
+
+
+def training_data(folder=None, *, n_samples=6000, random_state=0):
+    """The training part of a Kaggle-layout ``folder``, or synthetic data.
+
+    Returns
+    -------
+    data : Bunch
+        As :func:`~sklearn_moa.datasets.load_moa` returns it (``features``,
+        ``targets``, ``drugs``, ``target_names``, ...).
+    """
+    if folder is not None:
+        return load_moa(folder)
+    if n_samples < 60:
+        raise ValueError(f"--samples must be at least 60; got {n_samples}.")
+    return make_moa(n_samples, n_test_samples=max(60, n_samples // 6), random_state=random_state)
+
+
+def test_features(folder):
+    """``test_features.csv`` of a Kaggle-layout ``folder``, validated.
+
+    Only that file is needed: predicting does not read the training files.
+    """
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        raise ValueError(f"LISH-MoA data folder {folder!r} does not exist or is not a folder.")
+    path = os.path.join(folder, TEST_FEATURES)
+    if not os.path.isfile(path):
+        raise ValueError(f"{TEST_FEATURES} is required but was not found in {folder!r}.")
+    return _read_features(path, TEST_FEATURES)
+
+
+def describe_source(folder, data):
+    """One line saying which data a run used."""
+    n_rows, n_targets = data.targets.shape
+    drugs = "drug ids" if data.drugs is not None else "no drug ids (row-wise CV)"
+    where = folder if folder is not None else "built-in synthetic data (make_moa)"
+    return f"{where}: {n_rows} rows, {n_targets} targets, {drugs}"

@@ -1,0 +1,105 @@
+"""``sklearn-moa train``: fit a model of the zoo on a Kaggle folder and save it."""
+
+import sys
+import time
+
+import numpy as np
+
+from ..model_selection import cross_validate_moa
+from ._data import describe_source, training_data
+from ._persistence import save_model
+from ._zoo import build_models, enable_epoch_progress
+
+__all__ = ["FoldAveragedModel", "add_parser", "run"]
+
+
+class FoldAveragedModel:
+    """The fitted models of the K folds of a CV run, averaging their probabilities.
+
+    This is the seed's test-time protocol: each fold's model predicts the test
+    rows and the submission is the mean of the K predictions.
+
+    Parameters
+    ----------
+    estimators : list of fitted estimators
+    """
+
+    def __init__(self, estimators):
+        self.estimators_ = list(estimators)
+
+    @property
+    def classes_(self):
+        return self.estimators_[0].classes_
+
+    def predict_proba(self, X):
+        """Mean of the fold models' ``predict_proba``."""
+        return np.mean([estimator.predict_proba(X) for estimator in self.estimators_], axis=0)
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train",
+        help="fit a model on a Kaggle folder and save it",
+        description=(
+            "Fit one model of the zoo (with its feature preset and the control rule) on the "
+            "training files of a Kaggle-layout folder and save it with a .sha256 checksum file. "
+            "With --folds K, follow the seed's protocol instead: one model per CV fold "
+            "(drug-aware when train_drug.csv exists), report the OOF log loss, and predict with "
+            "the average of the K fold models."
+        ),
+    )
+    parser.add_argument("--data", required=True, metavar="DIR", help="Kaggle lish-moa folder")
+    parser.add_argument("--model", required=True, metavar="NAME",
+                        help="model name (see `sklearn-moa models`)")
+    parser.add_argument("--out", required=True, metavar="FILE", help="model file to write")
+    parser.add_argument("--folds", type=int, metavar="K",
+                        help="fit one model per CV fold and average them (the seed's protocol)")
+    parser.add_argument("--full", action="store_true",
+                        help="the seed's epochs and sizes instead of the quick settings")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of folds and model")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="folds fitted in parallel (default: 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args):
+    """Fit and save the model described by the parsed ``args``; return the exit code."""
+    if "," in args.model:
+        raise ValueError("--model takes one name; `benchmark --models` compares several.")
+    if args.folds is not None and args.folds < 2:
+        raise ValueError(f"--folds must be at least 2; got {args.folds}.")
+    [(name, model)] = build_models(args.model, full=args.full, random_state=args.seed).items()
+    data = training_data(args.data)
+    print(describe_source(args.data, data))
+    sys.stdout.flush()
+    if not args.quiet and args.jobs in (None, 1):
+        enable_epoch_progress(model)
+
+    extra = {"full": bool(args.full), "seed": args.seed}
+    start = time.perf_counter()
+    if args.folds is None:
+        fitted = model.fit(data.features, data.targets)
+        extra["fit_time_s"] = time.perf_counter() - start
+        print(f"fitted {name} on {len(data.features)} rows in {extra['fit_time_s']:.1f} s")
+    else:
+        result = cross_validate_moa(
+            model, data.features, data.targets, groups=data.drugs, cv=args.folds,
+            n_jobs=args.jobs, verbose=0 if args.quiet else 1, return_estimators=True,
+            random_state=args.seed,
+        )
+        fitted = FoldAveragedModel(result.estimators)
+        extra.update(folds=args.folds, cv=result.cv, oof_log_loss=result.oof_log_loss,
+                     fold_log_loss=result.fold_log_loss.tolist(),
+                     fit_time_s=float(result.fit_time.sum()))
+        print(f"{name}: {args.folds}-fold OOF log loss {result.oof_log_loss:.5f} "
+              f"(folds {result.fold_log_loss_mean:.5f} ± {result.fold_log_loss_std:.5f}), "
+              f"fit {extra['fit_time_s']:.1f} s")
+
+    digest = save_model(
+        fitted, args.out, model_name=name, target_names=data.target_names,
+        feature_columns=list(data.features.columns), extra=extra,
+    )
+    print(f"saved {args.out} (sha256 {digest}, checksum in {args.out}.sha256)")
+    return 0
