@@ -484,3 +484,20 @@ def test_write_submission_errors(tmp_path, ids, proba, names, pattern):
     with pytest.raises(ValueError, match=pattern):
         write_submission(ids, proba, names, path)
     assert not path.exists()
+
+
+def test_signal_is_learnable_on_new_drugs_but_noisy(full):
+    """A linear score learned on some drugs ranks positives of held-out drugs."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupShuffleSplit
+
+    X = full.features[list(GENE_COLUMNS) + list(CELL_COLUMNS)].to_numpy()
+    tr, te = next(GroupShuffleSplit(1, test_size=0.25, random_state=0).split(X, groups=full.drugs))
+    assert not set(full.drugs.iloc[tr]) & set(full.drugs.iloc[te])
+    aucs = []
+    for target in ("cyclooxygenase_inhibitor", "dopamine_receptor_antagonist",
+                   "glutamate_receptor_antagonist", "adrenergic_receptor_antagonist"):
+        y = full.targets[target].to_numpy()
+        w = (X[tr][y[tr] == 1].mean(axis=0) - X[tr][y[tr] == 0].mean(axis=0)) / X[tr].var(axis=0)
+        aucs.append(roc_auc_score(y[te], X[te] @ w))
+    assert 0.62 < np.mean(aucs) < 0.97

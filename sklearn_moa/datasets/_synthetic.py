@@ -359,9 +359,11 @@ def make_moa(
     time_idx, dose_idx = _COMBOS[combo, 0], _COMBOS[combo, 1]
 
     # --- drug-level profiles --------------------------------------------------
-    S1 = _signatures(n_scored, n_genes, n_cells, rng, (15, 60), 1.0)
-    S2 = _signatures(n_scored, n_genes, n_cells, rng, (5, 25), 0.8)
-    Sn = _signatures(n_nonscored, n_genes, n_cells, rng, (5, 20), 0.5)
+    # amplitudes calibrated so that, on a drug-held-out split at full size, a
+    # one-vs-rest LogisticRegression(C=0.05) scores ~0.017 against ~0.021 for the prior
+    S1 = _signatures(n_scored, n_genes, n_cells, rng, (15, 60), 0.6)
+    S2 = _signatures(n_scored, n_genes, n_cells, rng, (5, 25), 0.48)
+    Sn = _signatures(n_nonscored, n_genes, n_cells, rng, (5, 20), 0.3)
     potency = rng.lognormal(0.0, 0.5, size=n_drugs)
     potency *= np.where(rng.random(n_drugs) < 0.15, 0.25, 1.0)  # barely active drugs
     # the very frequent compounds are strong reference compounds
@@ -393,31 +395,39 @@ def make_moa(
     tox_drug[is_control] = 0.0
 
     # --- rows: features ---------------------------------------------------------
-    scale = (_DOSE_SCALE[dose_idx] * _TIME_SCALE[time_idx])[:, None]
-    effect = scale * (early[drug_of_row] + _LATE_WEIGHT[time_idx][:, None] * late[drug_of_row])
-    effect = 4.0 * np.tanh(effect / 4.0)
+    # computed in float32, in place (the frames are float64, as pandas reads them)
+    f32 = np.float32
+    scale = _DOSE_SCALE[dose_idx] * _TIME_SCALE[time_idx]
+    X = early.astype(f32)[drug_of_row]
+    late_rows = late.astype(f32)[drug_of_row]
+    late_rows *= _LATE_WEIGHT[time_idx].astype(f32)[:, None]
+    X += late_rows
+    del late_rows
+    X *= (scale / 4.0).astype(f32)[:, None]
+    np.tanh(X, out=X)  # saturation
+    X *= f32(4.0)
 
-    viability = tox_drug[drug_of_row] * scale[:, 0] + rng.normal(scale=0.15, size=n_rows)
-    death = np.logaddexp(0.0, 4.0 * (viability - 0.9)) / 4.0 * 5.0  # softplus
+    viability = tox_drug[drug_of_row] * scale + rng.normal(scale=0.15, size=n_rows)
+    death = np.logaddexp(0.0, 4.0 * (viability - 0.9)) / 4.0 * 5.0  # softplus threshold
     death = np.minimum(death, 12.0)
 
     # baseline: correlated gene modules + heavy tailed noise; cells share a factor
     n_modules = 8
     Wg = rng.normal(size=(n_modules, n_genes)) * (rng.random((n_modules, n_genes)) < 0.3)
-    Z = rng.normal(size=(n_rows, n_modules)).astype(np.float32)
-    eps = rng.standard_normal((n_rows, n_features), dtype=np.float32)
-    heavy = rng.random((n_rows, n_features), dtype=np.float32) < 0.03
-    eps[heavy] *= 3.0
-    X = eps.astype(np.float64)
-    X *= 0.55 * noise
-    X[:, :n_genes] += Z @ (0.35 * noise * Wg).astype(np.float32)
+    Z = rng.normal(size=(n_rows, n_modules)).astype(f32)
+    eps = rng.standard_normal((n_rows, n_features), dtype=f32)
+    heavy = rng.random((n_rows, n_features), dtype=f32) < 0.03
+    np.multiply(eps, f32(3.0), out=eps, where=heavy)
+    del heavy
+    eps *= f32(0.55 * noise)
+    X += eps
+    del eps
+    X[:, :n_genes] += Z @ (0.35 * noise * Wg).astype(f32)
     cell_factor = rng.normal(scale=0.35 * noise, size=n_rows)
-    X[:, n_genes:] += cell_factor[:, None]
-    X += effect
     death_genes = rng.normal(scale=0.6, size=n_genes) * (rng.random(n_genes) < 0.4)
-    X[:, :n_genes] += death[:, None] * death_genes
     cell_load = rng.uniform(0.6, 1.3, size=n_cells)
-    X[:, n_genes:] -= death[:, None] * cell_load
+    X[:, :n_genes] += np.outer(death, death_genes).astype(f32)
+    X[:, n_genes:] += (cell_factor[:, None] - death[:, None] * cell_load).astype(f32)
     np.clip(X[:, :n_genes], -10.0, 10.0, out=X[:, :n_genes])
     np.clip(X[:, n_genes:], -10.0, 6.0, out=X[:, n_genes:])
 
@@ -429,8 +439,6 @@ def make_moa(
     cp_type = np.where(row_control, CONTROL_TYPE, "trt_cp").astype(object)
     cp_time = np.asarray(CP_TIMES, dtype=np.int64)[time_idx]
     cp_dose = np.asarray(CP_DOSES, dtype=object)[dose_idx]
-    Y_rows = Y[drug_of_row].astype(np.int64)
-    Yn_rows = Yn[drug_of_row].astype(np.int64)
 
     def frames(mask):
         order = np.flatnonzero(mask)
@@ -446,12 +454,14 @@ def make_moa(
                     },
                     index=index,
                 ),
-                pd.DataFrame(X[order], index=index, columns=gene_names + cell_names),
+                pd.DataFrame(
+                    X[order].astype(np.float64), index=index, columns=gene_names + cell_names
+                ),
             ],
             axis=1,
         )
-        targets = pd.DataFrame(Y_rows[order], index=index, columns=target_names)
-        ns = pd.DataFrame(Yn_rows[order], index=index, columns=nonscored_names)
+        targets = pd.DataFrame(Y[drug_of_row[order]].astype(np.int64), index=index, columns=target_names)
+        ns = pd.DataFrame(Yn[drug_of_row[order]].astype(np.int64), index=index, columns=nonscored_names)
         drugs = pd.Series(drug_hex[drug_of_row[order]].tolist(), index=index, name=DRUG_COLUMN)
         return feats, targets, ns, drugs
 
