@@ -55,7 +55,7 @@ def _plot_comparison(table, path):
     import matplotlib.pyplot as plt
 
     table = table.iloc[::-1]  # best model at the top of a horizontal bar chart
-    height = 2.0 + 0.45 * len(table)
+    height = 2.4 + 0.45 * len(table)
     fig, (ax_loss, ax_time) = plt.subplots(
         1, 2, figsize=(10, height), sharey=True, gridspec_kw={"width_ratios": [3, 2]}
     )
@@ -65,7 +65,7 @@ def _plot_comparison(table, path):
                  xerr=table["fold_log_loss_std"], label="fold mean ± std", alpha=0.7)
     ax_loss.set_yticks(y, table.index)
     ax_loss.set_xlabel("mean column-wise log loss (lower is better)")
-    ax_loss.legend(loc="best", fontsize="small", framealpha=0.6)
+    ax_loss.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize="small")
     ax_time.barh(y, table["fit_time_s"], color="tab:gray")
     ax_time.set_xlabel("fit time, all folds (s)")
     fig.suptitle("sklearn-moa benchmark")
@@ -88,7 +88,7 @@ def _plot_per_target(per_target, prevalence, path):
     worst = per_target.mean(axis=1).nlargest(3)
     position = {target: i for i, target in enumerate(per_target.index[order])}
     for rank, (target, loss) in enumerate(worst.items()):
-        ax.annotate(target, (position[target], loss), xytext=(-90, -12 * (rank + 1)),
+        ax.annotate(target, (position[target], loss), xytext=(-160, -14 * (rank + 1)),
                     textcoords="offset points", fontsize="x-small",
                     arrowprops={"arrowstyle": "-", "linewidth": 0.5})
     ax.legend(fontsize="small", ncol=2)
