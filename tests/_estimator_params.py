@@ -12,6 +12,11 @@ FAST_PARAMS = {
         estimator=PriorClassifier(), control_column=0, control_value=-1e9, treated_value=None
     ),
     "PriorClassifier": {},
+    # Ensembles (issue 7), checked around priors like ControlAwareClassifier.
+    "BlendedMoAClassifier": dict(
+        estimators=[("sharp", PriorClassifier(smoothing=0.01)), ("smooth", PriorClassifier())], cv=2
+    ),
+    "SeedAveragedClassifier": dict(estimator=PriorClassifier(), seeds=2, random_state=0),
     # Preprocessing transformers (issue 3): column specs that work on arrays.
     "BlockPCA": dict(n_components=2, random_state=0),
     "ClusterLabels": dict(n_clusters=3, random_state=0),
@@ -51,4 +56,6 @@ EXPECTED_FAILURES = {
     "PriorClassifier": dict(_PRIOR_IGNORES_X),
     # Checked around a PriorClassifier, so it inherits the prior's limits.
     "ControlAwareClassifier": dict(_PRIOR_IGNORES_X),
+    "BlendedMoAClassifier": dict(_PRIOR_IGNORES_X),
+    "SeedAveragedClassifier": dict(_PRIOR_IGNORES_X),
 }

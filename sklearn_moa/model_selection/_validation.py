@@ -13,6 +13,8 @@ from sklearn.utils.validation import _check_method_params
 
 from ..metrics import columnwise_log_loss, mean_columnwise_log_loss
 from ..models._base import check_multilabel_targets
+from ._checkpoint import FoldCheckpoint, FoldRecord
+from ._parallel import thread_budget
 from ._split import DrugMultilabelStratifiedKFold, MultilabelStratifiedKFold
 
 __all__ = ["CVResult", "cross_validate_moa", "check_moa_cv"]
@@ -42,6 +44,10 @@ class CVResult:
         Row labels of ``X`` when it was a DataFrame.
     estimators : list or None
         The fitted fold models, when asked for.
+    resumed : ndarray of bool of shape (n_folds,) or None
+        Which folds were loaded from ``checkpoint_dir`` instead of being
+        fitted (their ``fit_time`` is that of the original fit); None without
+        a checkpoint folder.
     """
 
     fold_log_loss: np.ndarray
@@ -54,6 +60,7 @@ class CVResult:
     target_names: np.ndarray
     index: object = None
     estimators: list = field(default=None, repr=False)
+    resumed: np.ndarray = None
 
     @property
     def fold_log_loss_mean(self):
@@ -137,6 +144,16 @@ def _fit_and_predict(estimator, X, Y, train, test, fit_params):
     return proba, fit_time, predict_time, estimator
 
 
+def _run_fold(task, estimator, X, Y, train, test, fit_params, threads_per_fold, keep_estimator):
+    """One joblib task: fit and predict a fold within its thread budget, tagged with its key."""
+    with thread_budget(threads_per_fold):
+        proba, fit_time, predict_time, estimator = _fit_and_predict(
+            estimator, X, Y, train, test, fit_params
+        )
+    # The fitted model travels back from the worker only when it is wanted.
+    return task, FoldRecord(test, proba, fit_time, predict_time, estimator if keep_estimator else None)
+
+
 def _progress(iterable, total, desc, verbose):
     if not verbose:
         return iterable
@@ -146,50 +163,79 @@ def _progress(iterable, total, desc, verbose):
 
 
 def _cross_validate_many(estimators, X, Y, *, groups, cv, n_jobs, fit_params, verbose,
-                         return_estimators, random_state):
-    """Cross-validate several estimators over the same folds in one joblib pool."""
+                         return_estimators, random_state, checkpoint_dir=None,
+                         threads_per_fold=None):
+    """Cross-validate several estimators over the same folds in one joblib pool.
+
+    With ``checkpoint_dir``, finished folds found there are loaded instead of
+    fitted, and every fold fitted now is saved as soon as it comes back (in
+    this process, so the folder need not be reachable from remote workers).
+    """
     Y_checked, names = check_multilabel_targets(Y, n_samples=len(X))
     if names is None:
         names = np.array([f"target_{i}" for i in range(Y_checked.shape[1])])
     splitter = check_moa_cv(cv, groups, random_state)
     folds = list(splitter.split(X, Y_checked, groups))
-    tasks = [(name, k) for name in estimators for k in range(len(folds))]
+    done, stores = {}, {}
+    if checkpoint_dir is not None:
+        checkpoint = FoldCheckpoint(checkpoint_dir, X, Y_checked)
+        for name, estimator in estimators.items():
+            stores[name] = checkpoint.run_store(
+                name, estimator, folds, groups=groups, fit_params=fit_params, cv=splitter
+            )
+            for k, (_, test) in enumerate(folds):
+                record = stores[name].load(k, test, Y_checked.shape[1], return_estimators)
+                if record is not None:
+                    done[name, k] = record
+    resumed = set(done)
+    tasks = [(name, k) for name in estimators for k in range(len(folds)) if (name, k) not in done]
+    if verbose and resumed:
+        print(f"Resumed {len(resumed)} finished folds from {checkpoint_dir}; {len(tasks)} to fit.")
     jobs = (
-        delayed(_fit_and_predict)(clone(estimators[name]), X, Y, *folds[k], fit_params)
+        delayed(_run_fold)(
+            (name, k), clone(estimators[name]), X, Y, *folds[k], fit_params, threads_per_fold,
+            return_estimators,
+        )
         for name, k in tasks
     )
-    outputs = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    done = dict(zip(tasks, _progress(outputs, len(tasks), "cross-validation", verbose)))
+    # Unordered: a fold is checkpointed as soon as it finishes, whatever its rank.
+    outputs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+    for (name, k), record in _progress(outputs, len(tasks), "cross-validation", verbose):
+        done[name, k] = record
+        if name in stores:
+            stores[name].save(k, record, mean_columnwise_log_loss(Y_checked[record.test], record.proba))
     index = X.index if isinstance(X, pd.DataFrame) else None
     results = {}
     for name in estimators:
         oof = np.full(Y_checked.shape, np.nan)
-        fold_scores, fit_times, predict_times, fitted = [], [], [], []
+        fold_scores = []
         for k, (_, test) in enumerate(folds):
-            proba, fit_time, predict_time, estimator = done[name, k]
-            oof[test] = proba
-            fold_scores.append(mean_columnwise_log_loss(Y_checked[test], proba))
-            fit_times.append(fit_time)
-            predict_times.append(predict_time)
-            fitted.append(estimator)
+            oof[test] = done[name, k].proba
+            fold_scores.append(mean_columnwise_log_loss(Y_checked[test], done[name, k].proba))
+        records = [done[name, k] for k in range(len(folds))]
         covered = ~np.isnan(oof).any(axis=1)
         results[name] = CVResult(
             fold_log_loss=np.array(fold_scores),
             oof_predictions=oof,
             oof_log_loss=mean_columnwise_log_loss(Y_checked[covered], oof[covered]),
-            fit_time=np.array(fit_times),
-            predict_time=np.array(predict_times),
+            fit_time=np.array([r.fit_time for r in records]),
+            predict_time=np.array([r.predict_time for r in records]),
             test_indices=[test for _, test in folds],
             cv=repr(splitter),
             target_names=np.asarray(names, dtype=str),
             index=index,
-            estimators=fitted if return_estimators else None,
+            estimators=[r.estimator for r in records] if return_estimators else None,
+            resumed=(
+                np.array([(name, k) in resumed for k in range(len(folds))])
+                if checkpoint_dir is not None else None
+            ),
         )
     return results
 
 
 def cross_validate_moa(estimator, X, Y, *, groups=None, cv=5, n_jobs=None, fit_params=None,
-                       verbose=0, return_estimators=False, random_state=0):
+                       verbose=0, return_estimators=False, random_state=0, checkpoint_dir=None,
+                       threads_per_fold=None):
     """Cross-validate a MoA estimator: fold scores, OOF predictions, timings.
 
     Parameters
@@ -218,6 +264,22 @@ def cross_validate_moa(estimator, X, Y, *, groups=None, cv=5, n_jobs=None, fit_p
         Keep the fitted fold models in the result.
     random_state : int, default=0
         Seeds the splitter built when ``cv`` is an int.
+    checkpoint_dir : str or path-like, default=None
+        Folder where each finished fold's validation rows, predictions, score
+        and timings are saved (and, with ``return_estimators=True``, the fitted
+        fold model). Run again with the same estimator parameters, folds, drug
+        ids, fit parameters and data, the finished folds are loaded instead of
+        refitted (``result.resumed`` tells which), so an interrupted run loses
+        at most the folds in progress. Other settings get their own subfolder;
+        a folder made with other data raises a ``ValueError``. Files left half
+        written by a crash are never read back. See
+        :class:`~sklearn_moa.model_selection.FoldCheckpoint`.
+    threads_per_fold : int, default=None
+        Thread budget of each fold (BLAS/OpenMP, torch and, where still
+        possible, TensorFlow pools), applied where the fold runs, so that
+        parallel folds do not oversubscribe the cores: use the cores of a
+        worker divided by the folds it runs at once. None leaves the pools as
+        they are. See :func:`~sklearn_moa.model_selection.thread_budget`.
 
     Returns
     -------
@@ -234,8 +296,10 @@ def cross_validate_moa(estimator, X, Y, *, groups=None, cv=5, n_jobs=None, fit_p
     >>> result.oof_predictions.shape
     (600, 206)
     """
+    name = type(estimator).__name__
     results = _cross_validate_many(
-        {"model": estimator}, X, Y, groups=groups, cv=cv, n_jobs=n_jobs, fit_params=fit_params,
+        {name: estimator}, X, Y, groups=groups, cv=cv, n_jobs=n_jobs, fit_params=fit_params,
         verbose=verbose, return_estimators=return_estimators, random_state=random_state,
+        checkpoint_dir=checkpoint_dir, threads_per_fold=threads_per_fold,
     )
-    return results["model"]
+    return results[name]

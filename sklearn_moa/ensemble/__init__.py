@@ -1,0 +1,20 @@
+"""Blending and seed averaging of MoA models.
+
+- :class:`BlendedMoAClassifier`: weighted average of several model families,
+  weights learnt on out-of-fold predictions;
+- :func:`optimize_blend_weights`: the same weights from OOF matrices you
+  already have, without retraining anything;
+- :class:`SeedAveragedClassifier`: one model fitted with several seeds;
+- :func:`blend_probabilities`: weighted average of probability matrices.
+"""
+
+from ._base import blend_probabilities
+from ._blend import BlendedMoAClassifier, optimize_blend_weights
+from ._seed_average import SeedAveragedClassifier
+
+__all__ = [
+    "BlendedMoAClassifier",
+    "SeedAveragedClassifier",
+    "blend_probabilities",
+    "optimize_blend_weights",
+]
