@@ -98,10 +98,23 @@ def _columns(pattern):
     return make_column_selector(pattern=pattern)
 
 
+class _FrameColumnTransformer(ColumnTransformer):
+    """A ColumnTransformer that always outputs a DataFrame.
+
+    For the inner steps of a preset: the next step selects their columns by
+    name, so a ``set_output(transform="default")`` on the whole pipeline must
+    not turn them into arrays (nor may a later ``set_output`` change the
+    input type a fitted step sees).
+    """
+
+    def set_output(self, *, transform=None):
+        return super().set_output(transform="pandas")
+
+
 def _union(transformers, n_jobs, *, pandas=False):
     """A ColumnTransformer whose transformers name their own output columns."""
-    union = ColumnTransformer(transformers, verbose_feature_names_out=False, n_jobs=n_jobs)
-    # Later steps select these columns by name, so they must stay a DataFrame.
+    cls = _FrameColumnTransformer if pandas else ColumnTransformer
+    union = cls(transformers, verbose_feature_names_out=False, n_jobs=n_jobs)
     return union.set_output(transform="pandas") if pandas else union
 
 
@@ -133,8 +146,10 @@ def _cnn1d(o, random_state):
 
 def _tabnet(o, random_state):
     def clusters(n, block):
+        # Elkan: the same clusters as Lloyd, in half the time on the gene block.
         return ClusterLabels(
-            n, feature_prefix=f"{block}_cluster", n_init=o["n_init"], random_state=random_state
+            n, feature_prefix=f"{block}_cluster", n_init=o["n_init"], algorithm="elkan",
+            random_state=random_state,
         )
 
     return Pipeline([
@@ -164,7 +179,7 @@ def _winners(o, random_state):
         ("raw", "passthrough", _columns(_GENES_AND_CELLS)),
         ("gene_pca", _pca(o["n_gene_components"], "gene", o, random_state), _columns(_GENES)),
         ("cell_pca", _pca(o["n_cell_components"], "cell", o, random_state), _columns(_CELLS)),
-    ], o["n_jobs"])
+    ], o["n_jobs"], pandas=True)
     return Pipeline([
         ("check", _MoAFrameCheck(require_treatment=True)),
         ("rankgauss", _union([

