@@ -56,10 +56,28 @@ def _prior(full, random_state):
     )
 
 
+def _tabnet(full, random_state):
+    from .models import TabNetMoAClassifier
+    from .preprocessing import make_moa_features
+
+    if full:
+        features, quick = make_moa_features("tabnet", random_state=random_state), {}
+    else:
+        features = make_moa_features(
+            "tabnet", random_state=random_state, n_gene_components=100, n_cell_components=20
+        )
+        quick = dict(epochs=10, batch_size=256)
+    return _with_controls(features, TabNetMoAClassifier(random_state=random_state, **quick))
+
+
 MODEL_ZOO = {
     spec.name: spec
     for spec in [
         ModelSpec("prior", "Per-target training prevalence (baseline).", None, (), _prior),
+        ModelSpec(
+            "tabnet", "Seed's TabNet (0.01627 private) with the 1st place's settings (pytorch-tabnet).",
+            "tabnet", ("torch", "pytorch_tabnet"), _tabnet,
+        ),
     ]
 }
 

@@ -8,11 +8,13 @@ extra to install when it is missing.
 from ._base import MoAClassifierBase, MultiLabelClassifierMixin, check_multilabel_targets
 from ._control import ControlAwareClassifier
 from ._prior import PriorClassifier
+from ._tabnet import TabNetMoAClassifier
 
 __all__ = [
     "ControlAwareClassifier",
     "MoAClassifierBase",
     "MultiLabelClassifierMixin",
     "PriorClassifier",
+    "TabNetMoAClassifier",
     "check_multilabel_targets",
 ]
