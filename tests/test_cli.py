@@ -12,6 +12,7 @@ from sklearn_moa.cli import ModelFileError, load_model, main, save_model
 from sklearn_moa.cli import _persistence
 from sklearn_moa.datasets import make_moa
 from sklearn_moa.model_zoo import MODEL_ZOO
+from sklearn_moa.models import PriorClassifier
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,7 @@ def kaggle_dir(data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("lish-moa")
     data.features.to_csv(folder / "train_features.csv")
     data.targets.to_csv(folder / "train_targets_scored.csv")
+    data.nonscored_targets.to_csv(folder / "train_targets_nonscored.csv")
     data.drugs.to_frame().to_csv(folder / "train_drug.csv")
     data.test_features.to_csv(folder / "test_features.csv")
     return folder
@@ -36,6 +38,12 @@ def prior_model_file(kaggle_dir, tmp_path_factory):
     assert main(["train", "--data", str(kaggle_dir), "--model", "prior", "--out", str(path),
                  "--quiet"]) == 0
     return path
+
+
+@pytest.fixture
+def no_charts(monkeypatch):
+    """Skip the (slow) matplotlib charts where a test does not look at them."""
+    monkeypatch.setattr("sklearn_moa.cli._reports._charts_available", lambda: False)
 
 
 def run_error(capsys, argv):
@@ -103,17 +111,19 @@ def test_benchmark_on_a_kaggle_folder_writes_every_report(kaggle_dir, data, tmp_
 
 
 def test_benchmark_defaults_to_synthetic_data_and_every_installed_model(tmp_path, capsys,
-                                                                         monkeypatch):
+                                                                         monkeypatch, no_charts):
     # Only the fast model, so that the test does not depend on which extras are installed.
     monkeypatch.setattr("sklearn_moa.cli._zoo.MODEL_ZOO", {"prior": MODEL_ZOO["prior"]})
     out = tmp_path / "res"
     assert main(["benchmark", "--samples", "300", "--quiet", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "built-in synthetic data (make_moa): 300 rows" in printed
-    assert (out / "comparison.csv").exists()
+    assert "charts skipped: matplotlib is missing" in printed
+    assert (out / "comparison.csv").exists() and not (out / "comparison.png").exists()
 
 
-def test_benchmark_progress_bars_go_to_stderr_and_quiet_removes_them(kaggle_dir, tmp_path, capsys):
+def test_benchmark_progress_bars_go_to_stderr_and_quiet_removes_them(kaggle_dir, tmp_path, capsys,
+                                                                     no_charts):
     argv = ["benchmark", "--data", str(kaggle_dir), "--models", "prior", "--out", str(tmp_path)]
     assert main(argv) == 0
     assert "cross-validation" in capsys.readouterr().err
@@ -122,7 +132,7 @@ def test_benchmark_progress_bars_go_to_stderr_and_quiet_removes_them(kaggle_dir,
 
 
 def test_a_failing_model_is_reported_and_the_others_still_run(kaggle_dir, tmp_path, capsys,
-                                                               monkeypatch):
+                                                               monkeypatch, no_charts):
     from sklearn_moa.model_zoo import ModelSpec
 
     class Broken:
@@ -193,6 +203,66 @@ def test_predict_needs_only_test_features(prior_model_file, data, tmp_path):
     data.test_features.to_csv(tmp_path / "in" / "test_features.csv")
     assert main(["predict", "--model", str(prior_model_file), "--data", str(tmp_path / "in"),
                  "--out", str(tmp_path / "s.csv")]) == 0
+
+
+class _PretrainingPrior(PriorClassifier):
+    """A prior model that records the non-scored matrix it is given."""
+
+    def fit(self, X, Y, Y_nonscored=None):
+        self.nonscored_shape_ = None if Y_nonscored is None else np.shape(Y_nonscored)
+        return super().fit(X, Y)
+
+
+@pytest.fixture
+def pretraining_zoo(monkeypatch):
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_moa.model_zoo import ModelSpec
+    from sklearn_moa.models import ControlAwareClassifier
+
+    def build(full, random_state):
+        return ControlAwareClassifier(make_pipeline(
+            make_column_transformer(("passthrough", ["cp_time"])), _PretrainingPrior()))
+
+    spec = ModelSpec("pretrainer", "test model", None, (), build)
+    monkeypatch.setattr("sklearn_moa.model_zoo.MODEL_ZOO", dict(MODEL_ZOO, pretrainer=spec))
+
+
+def test_pretrain_hands_the_nonscored_targets_to_the_model(pretraining_zoo, kaggle_dir, data,
+                                                          tmp_path, capsys):
+    path = tmp_path / "m.skmoa"
+    assert main(["train", "--data", str(kaggle_dir), "--model", "pretrainer", "--out", str(path),
+                 "--pretrain", "--quiet"]) == 0
+    saved = load_model(path)
+    n_treated = int((data.features["cp_type"] == "trt_cp").sum())
+    final = saved.estimator.estimator_.steps[-1][1]
+    assert final.nonscored_shape_ == (n_treated, data.nonscored_targets.shape[1])
+    assert saved.metadata["extra"]["pretrained"] is True
+    # Without the flag, the model never sees them.
+    assert main(["train", "--data", str(kaggle_dir), "--model", "pretrainer", "--out", str(path),
+                 "--quiet"]) == 0
+    assert load_model(path).estimator.estimator_.steps[-1][1].nonscored_shape_ is None
+
+
+def test_pretrain_in_benchmark_is_recorded(pretraining_zoo, kaggle_dir, tmp_path, capsys,
+                                           no_charts):
+    assert main(["benchmark", "--data", str(kaggle_dir), "--models", "pretrainer,prior",
+                 "--pretrain", "--quiet", "--out", str(tmp_path)]) == 0
+    assert "pretrainer: pretraining on 402 non-scored targets" in capsys.readouterr().out
+    run = json.loads((tmp_path / "comparison.json").read_text())["run"]
+    assert run["pretrained_on_nonscored"] == ["pretrainer"]
+
+
+def test_pretrain_errors_are_one_line(pretraining_zoo, capsys, kaggle_dir, tmp_path):
+    line = run_error(capsys, ["train", "--data", str(kaggle_dir), "--model", "prior",
+                              "--out", str(tmp_path / "m.skmoa"), "--pretrain"])
+    assert "does not pretrain" in line
+    for name in ("train_features.csv", "train_targets_scored.csv"):
+        (tmp_path / name).write_bytes((kaggle_dir / name).read_bytes())
+    line = run_error(capsys, ["train", "--data", str(tmp_path), "--model", "pretrainer",
+                              "--out", str(tmp_path / "m.skmoa"), "--pretrain"])
+    assert "train_targets_nonscored.csv" in line
 
 
 # --------------------------------------------------------------------------- model files

@@ -8,9 +8,9 @@ import pandas as pd
 
 from .. import __version__
 from ..model_selection import compare_models
-from ._data import describe_source, training_data
+from ._data import check_pretraining_data, describe_source, training_data
 from ._reports import format_table, write_reports
-from ._zoo import build_models, enable_epoch_progress
+from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
 
 __all__ = ["add_parser", "run"]
 
@@ -46,6 +46,9 @@ def add_parser(subparsers):
                         help="folds fitted in parallel (default: 1)")
     parser.add_argument("--out", default="moa-results", metavar="DIR",
                         help="folder for the reports (default: ./moa-results)")
+    parser.add_argument("--pretrain", action="store_true",
+                        help="pretrain the models that support it on the non-scored targets "
+                             "(as the 1st-3rd places did)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
     return parser
@@ -75,22 +78,28 @@ def run(args):
         raise ValueError(f"--folds must be at least 2; got {folds}.")
     models = build_models(args.models, full=args.full, random_state=args.seed)
     data = training_data(args.data, n_samples=args.samples, random_state=args.seed)
+    check_pretraining_data(args.pretrain, data)
     print(describe_source(args.data, data))
     print(f"{len(models)} model(s), {folds}-fold {'drug-aware ' if data.drugs is not None else ''}"
           f"CV, {'full' if args.full else 'quick'} settings")
     sys.stdout.flush()
 
-    rows, results, failed = [], {}, {}
+    rows, results, failed, pretrained = [], {}, {}, []
     serial = args.jobs in (None, 1)
     for name in _progress(list(models), "models", args.quiet):
         model = models[name]
         if not args.quiet and serial:
             enable_epoch_progress(model)
+        fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
+        if fit_params:
+            pretrained.append(name)
+            _say(f"{name}: pretraining on {data.nonscored_targets.shape[1]} non-scored targets",
+                 args.quiet)
         try:
             row, result = compare_models(
                 {name: model}, data.features, data.targets, groups=data.drugs, cv=folds,
-                n_jobs=args.jobs, verbose=0 if args.quiet else 1, random_state=args.seed,
-                return_results=True,
+                n_jobs=args.jobs, fit_params=fit_params, verbose=0 if args.quiet else 1,
+                random_state=args.seed, return_results=True,
             )
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -117,6 +126,7 @@ def run(args):
         "folds": folds,
         "full": bool(args.full),
         "seed": args.seed,
+        "pretrained_on_nonscored": pretrained,
         "failed": failed,
         "sklearn_moa_version": __version__,
         "python_version": platform.python_version(),

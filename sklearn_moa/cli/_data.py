@@ -5,7 +5,7 @@ import os
 from ..datasets import load_moa, make_moa
 from ..datasets._load import TEST_FEATURES, _read_features
 
-__all__ = ["training_data", "test_features", "describe_source"]
+__all__ = ["training_data", "test_features", "describe_source", "check_pretraining_data"]
 
 
 def training_data(folder=None, *, n_samples=6000, random_state=0):
@@ -44,3 +44,10 @@ def describe_source(folder, data):
     drugs = "drug ids" if data.drugs is not None else "no drug ids (row-wise CV)"
     where = folder if folder is not None else "built-in synthetic data (make_moa)"
     return f"{where}: {n_rows} rows, {n_targets} targets, {drugs}"
+
+
+def check_pretraining_data(pretrain, data):
+    """Raise when pretraining is asked for but the data has no non-scored targets."""
+    if pretrain and data.nonscored_targets is None:
+        raise ValueError("--pretrain needs the non-scored targets: train_targets_nonscored.csv "
+                         "is not in the data folder.")

@@ -6,9 +6,9 @@ import time
 import numpy as np
 
 from ..model_selection import cross_validate_moa
-from ._data import describe_source, training_data
+from ._data import check_pretraining_data, describe_source, training_data
 from ._persistence import save_model
-from ._zoo import build_models, enable_epoch_progress
+from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
 
 __all__ = ["FoldAveragedModel", "add_parser", "run"]
 
@@ -59,6 +59,8 @@ def add_parser(subparsers):
     parser.add_argument("--seed", type=int, default=0, help="random seed of folds and model")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="folds fitted in parallel (default: 1)")
+    parser.add_argument("--pretrain", action="store_true",
+                        help="pretrain on the non-scored targets, if the model supports it")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
     return parser
@@ -72,22 +74,26 @@ def run(args):
         raise ValueError(f"--folds must be at least 2; got {args.folds}.")
     [(name, model)] = build_models(args.model, full=args.full, random_state=args.seed).items()
     data = training_data(args.data)
+    check_pretraining_data(args.pretrain, data)
+    fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
+    if args.pretrain and not fit_params:
+        raise ValueError(f"model {name!r} does not pretrain on non-scored targets; drop --pretrain.")
     print(describe_source(args.data, data))
     sys.stdout.flush()
     if not args.quiet and args.jobs in (None, 1):
         enable_epoch_progress(model)
 
-    extra = {"full": bool(args.full), "seed": args.seed}
+    extra = {"full": bool(args.full), "seed": args.seed, "pretrained": bool(fit_params)}
     start = time.perf_counter()
     if args.folds is None:
-        fitted = model.fit(data.features, data.targets)
+        fitted = model.fit(data.features, data.targets, **fit_params)
         extra["fit_time_s"] = time.perf_counter() - start
         print(f"fitted {name} on {len(data.features)} rows in {extra['fit_time_s']:.1f} s")
     else:
         result = cross_validate_moa(
             model, data.features, data.targets, groups=data.drugs, cv=args.folds,
-            n_jobs=args.jobs, verbose=0 if args.quiet else 1, return_estimators=True,
-            random_state=args.seed,
+            n_jobs=args.jobs, fit_params=fit_params, verbose=0 if args.quiet else 1,
+            return_estimators=True, random_state=args.seed,
         )
         fitted = FoldAveragedModel(result.estimators)
         extra.update(folds=args.folds, cv=result.cv, oof_log_loss=result.oof_log_loss,

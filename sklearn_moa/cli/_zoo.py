@@ -1,8 +1,10 @@
 """Model names of the command: everything comes from :data:`~sklearn_moa.model_zoo.MODEL_ZOO`."""
 
+import inspect
+
 from ..model_zoo import MODEL_ZOO, build_model
 
-__all__ = ["models_table", "build_models", "enable_epoch_progress"]
+__all__ = ["models_table", "build_models", "enable_epoch_progress", "nonscored_fit_params"]
 
 
 def models_table():
@@ -42,15 +44,26 @@ def build_models(names=None, *, full=False, random_state=0):
     return {name: build_model(name, full=full, random_state=random_state) for name in chosen}
 
 
-def _final_estimator(model):
-    """The model at the end of ``ControlAwareClassifier(Pipeline([..., model]))`` chains."""
+def _final_step(model):
+    """The model at the end of ``ControlAwareClassifier(Pipeline([..., model]))`` chains.
+
+    Returns
+    -------
+    prefix : str
+        What a fit parameter of that model is called at the top of the chain
+        (``"<step>__"`` per Pipeline level; a wrapping meta-estimator passes
+        fit parameters through).
+    model : estimator
+    """
+    prefix = ""
     while True:
         if hasattr(model, "steps"):
-            model = model.steps[-1][1]
+            name, model = model.steps[-1]
+            prefix += f"{name}__"
         elif "estimator" in getattr(model, "get_params", dict)(deep=False):
             model = model.get_params(deep=False)["estimator"]
         else:
-            return model
+            return prefix, model
 
 
 def enable_epoch_progress(model):
@@ -59,8 +72,23 @@ def enable_epoch_progress(model):
     Returns whether it did. The change is made on the unfitted template, so the
     clones that cross-validation fits inherit it.
     """
-    final = _final_estimator(model)
+    _, final = _final_step(model)
     if "verbose" in getattr(final, "get_params", dict)(deep=False):
         final.set_params(verbose=1)
         return True
     return False
+
+
+def nonscored_fit_params(model, Y_nonscored):
+    """Fit parameters that hand the non-scored targets to a model that pretrains on them.
+
+    Returns an empty dict when the model's final estimator takes no
+    ``Y_nonscored`` (or there is no non-scored matrix).
+    """
+    prefix, final = _final_step(model)
+    fit = getattr(final, "fit", None)
+    if Y_nonscored is None or fit is None:
+        return {}
+    if "Y_nonscored" not in inspect.signature(fit).parameters:
+        return {}
+    return {f"{prefix}Y_nonscored": Y_nonscored}
