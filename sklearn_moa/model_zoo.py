@@ -70,6 +70,28 @@ def _tabnet(full, random_state):
     return _with_controls(features, TabNetMoAClassifier(random_state=random_state, **quick))
 
 
+def _residual_nn(full, random_state):
+    from .models import ResidualNNClassifier
+    from .preprocessing import make_moa_features
+
+    quick = {} if full else dict(hidden_layer_sizes=(256, 256), epochs=10)
+    return _with_controls(
+        make_moa_features("winners", random_state=random_state),
+        ResidualNNClassifier(random_state=random_state, **quick),
+    )
+
+
+def _deep_cnn(full, random_state):
+    from .models import DeepCNNClassifier
+    from .preprocessing import make_moa_features
+
+    quick = {} if full else dict(hidden_size=512, n_channels=32, conv_channels=64, epochs=8)
+    return _with_controls(
+        make_moa_features("winners", random_state=random_state),
+        DeepCNNClassifier(random_state=random_state, **quick),
+    )
+
+
 MODEL_ZOO = {
     spec.name: spec
     for spec in [
@@ -77,6 +99,14 @@ MODEL_ZOO = {
         ModelSpec(
             "tabnet", "Seed's TabNet (0.01627 private) with the 1st place's settings (pytorch-tabnet).",
             "tabnet", ("torch", "pytorch_tabnet"), _tabnet,
+        ),
+        ModelSpec(
+            "residual_nn", "Winners' dense network (BatchNorm, dropout, weight norm; skorch).",
+            "torch", ("torch", "skorch"), _residual_nn,
+        ),
+        ModelSpec(
+            "deep_cnn", "2nd-place 1D-CNN (single model 0.01601 private; skorch).",
+            "torch", ("torch", "skorch"), _deep_cnn,
         ),
     ]
 }

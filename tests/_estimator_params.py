@@ -12,6 +12,10 @@ FAST_PARAMS = {
         estimator=PriorClassifier(), control_column=0, control_value=-1e9, treated_value=None
     ),
     "PriorClassifier": {},
+    "DeepCNNClassifier": dict(
+        hidden_size=32, n_channels=4, conv_channels=4, epochs=1, batch_size=32, random_state=0
+    ),
+    "ResidualNNClassifier": dict(hidden_layer_sizes=(8,), epochs=1, batch_size=32, random_state=0),
     "TabNetMoAClassifier": dict(
         n_d=4, n_a=4, epochs=1, batch_size=32, virtual_batch_size=16, random_state=0
     ),
@@ -61,6 +65,8 @@ _TWO_D_PREDICTIONS = {
 
 EXPECTED_FAILURES = {
     "TabNetMoAClassifier": dict(_TWO_D_PREDICTIONS),
+    "DeepCNNClassifier": dict(_TWO_D_PREDICTIONS),
+    "ResidualNNClassifier": dict(_TWO_D_PREDICTIONS),
     "TreatmentEncoder": {
         "check_fit_idempotent": (
             "The check transforms a held-out split of continuous random data, whose values "

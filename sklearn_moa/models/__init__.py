@@ -7,14 +7,18 @@ extra to install when it is missing.
 
 from ._base import MoAClassifierBase, MultiLabelClassifierMixin, check_multilabel_targets
 from ._control import ControlAwareClassifier
+from ._deep_cnn import DeepCNNClassifier
 from ._prior import PriorClassifier
+from ._residual_nn import ResidualNNClassifier
 from ._tabnet import TabNetMoAClassifier
 
 __all__ = [
     "ControlAwareClassifier",
+    "DeepCNNClassifier",
     "MoAClassifierBase",
     "MultiLabelClassifierMixin",
     "PriorClassifier",
+    "ResidualNNClassifier",
     "TabNetMoAClassifier",
     "check_multilabel_targets",
 ]

@@ -1,0 +1,87 @@
+"""Torch plumbing shared by the torch models: lazy import, local seeding, threads.
+
+Nothing here imports torch at module import: :func:`import_torch` does it on
+first use and raises an ImportError naming the ``torch`` extra when torch or
+skorch is missing.
+"""
+
+import contextlib
+
+from joblib import effective_n_jobs
+
+from ..utils._optional import import_optional
+
+__all__ = ["TORCH_EXTRA", "import_torch", "local_torch_seed", "torch_thread_budget"]
+
+#: The sklearn-moa extra that installs torch and skorch.
+TORCH_EXTRA = "torch"
+
+
+def import_torch(purpose=None):
+    """Import torch and skorch, or raise an ImportError naming the extra.
+
+    Parameters
+    ----------
+    purpose : str, default=None
+        What needs them (an estimator name), for the message.
+
+    Returns
+    -------
+    torch : module
+    """
+    torch = import_optional("torch", TORCH_EXTRA, purpose)
+    import_optional("skorch", TORCH_EXTRA, purpose)
+    return torch
+
+
+@contextlib.contextmanager
+def local_torch_seed(seed, device="cpu"):
+    """Seed torch for the block and give back the global RNG state after it.
+
+    Weight initialisation, dropout masks and batch order all draw from torch's
+    global generator; forking it makes a fit reproducible from ``seed`` without
+    changing what the caller's own torch code draws afterwards.
+
+    Parameters
+    ----------
+    seed : int
+    device : str or torch.device, default="cpu"
+        With a CUDA device, that device's generator is forked and seeded too.
+
+    Notes
+    -----
+    The global generator is process-wide: two fits running in threads of one
+    process at the same time draw from it in turn and are then not
+    reproducible (processes, joblib's default, are not affected).
+    """
+    torch = import_torch()
+    device = torch.device(device)
+    cuda_devices = []
+    if device.type == "cuda":
+        cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)
+        yield
+
+
+@contextlib.contextmanager
+def torch_thread_budget(n_jobs):
+    """Run the block with ``n_jobs`` torch intra-op threads, then restore the setting.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        None leaves torch's setting alone (by default torch uses every core,
+        or ``OMP_NUM_THREADS``); a negative value counts back from the number
+        of cores as in joblib (-1: all of them).
+    """
+    if n_jobs is None:
+        yield
+        return
+    torch = import_torch()
+    previous = torch.get_num_threads()
+    torch.set_num_threads(effective_n_jobs(n_jobs))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
