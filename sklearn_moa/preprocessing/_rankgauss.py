@@ -21,10 +21,13 @@ class RankGaussScaler(QuantileTransformer):
     n_quantiles : int, default=100
         Number of quantiles (landmarks) per column; capped at the number of
         rows by :class:`~sklearn.preprocessing.QuantileTransformer`.
-    subsample : int or None, default=10_000
-        Rows used to estimate the quantiles (None: all rows).
+    subsample : int or None, default=None
+        Rows used to estimate the quantiles; None (default) uses every fit row,
+        as the field's kernels did (scikit-learn then subsampled at 100,000
+        rows; its default is now 10,000). All 23,814 rows cost about 1.3 s of
+        CPU against 0.7 s for 10,000 here.
     random_state : None, int or RandomState, default=None
-        Seed of the row subsampling.
+        Seed of the row subsampling (unused with ``subsample=None``).
     copy : bool, default=True
         Whether to copy the input.
 
@@ -57,7 +60,7 @@ class RankGaussScaler(QuantileTransformer):
     output_distribution = "normal"
     ignore_implicit_zeros = False
 
-    def __init__(self, n_quantiles=100, *, subsample=10_000, random_state=None, copy=True):
+    def __init__(self, n_quantiles=100, *, subsample=None, random_state=None, copy=True):
         self.n_quantiles = n_quantiles
         self.subsample = subsample
         self.random_state = random_state
