@@ -157,6 +157,29 @@ def test_a_failing_model_is_reported_and_the_others_still_run(kaggle_dir, tmp_pa
         "broken": "RuntimeError: boom"}
 
 
+def test_benchmark_resumes_finished_folds_from_a_checkpoint_dir(kaggle_dir, tmp_path, capsys,
+                                                                 no_charts):
+    argv = ["benchmark", "--data", str(kaggle_dir), "--models", "prior", "--quiet",
+            "--out", str(tmp_path / "out"), "--checkpoint-dir", str(tmp_path / "ckpt")]
+    assert main(argv) == 0
+    first = pd.read_csv(tmp_path / "out" / "comparison.csv")
+    assert "resumed" not in capsys.readouterr().out
+    assert main(argv) == 0
+    assert "prior: 3 of 3 folds resumed" in capsys.readouterr().out
+    again = pd.read_csv(tmp_path / "out" / "comparison.csv")
+    assert again["oof_log_loss"].tolist() == first["oof_log_loss"].tolist()
+
+
+def test_threads_per_fold_shares_the_cores_among_parallel_folds(monkeypatch):
+    from sklearn_moa.cli._benchmark import threads_per_fold
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert threads_per_fold(None) is None and threads_per_fold(1) is None
+    assert threads_per_fold(2) == 4
+    assert threads_per_fold(-1) == 1
+    assert threads_per_fold(16) == 1
+
+
 # --------------------------------------------------------------------------- train / predict
 
 
@@ -196,6 +219,17 @@ def test_train_with_folds_reports_oof_and_predicts_the_fold_average(kaggle_dir, 
     X = data.test_features
     average = np.mean([m.predict_proba(X) for m in saved.estimator.estimators_], axis=0)
     np.testing.assert_allclose(saved.estimator.predict_proba(X), average)
+
+
+def test_train_with_folds_resumes_from_a_checkpoint_dir(kaggle_dir, tmp_path, capsys):
+    argv = ["train", "--data", str(kaggle_dir), "--model", "prior", "--folds", "3", "--quiet",
+            "--out", str(tmp_path / "m.skmoa"), "--checkpoint-dir", str(tmp_path / "ckpt")]
+    assert main(argv) == 0
+    first = load_model(tmp_path / "m.skmoa").metadata["extra"]["fold_log_loss"]
+    assert main(argv) == 0
+    saved = load_model(tmp_path / "m.skmoa")
+    assert saved.metadata["extra"]["fold_log_loss"] == first
+    assert len(saved.estimator.estimators_) == 3
 
 
 def test_predict_needs_only_test_features(prior_model_file, data, tmp_path):
@@ -359,6 +393,12 @@ def test_not_a_model_file_is_one_line(capsys, kaggle_dir, tmp_path):
     path.write_bytes(pickle.dumps({"a": 1}))
     line = run_error(capsys, ["predict", "--model", str(path), "--data", str(kaggle_dir)])
     assert "is not a sklearn-moa model file" in line
+
+
+def test_checkpoint_dir_without_folds_is_one_line(capsys, kaggle_dir, tmp_path):
+    line = run_error(capsys, ["train", "--data", str(kaggle_dir), "--model", "prior",
+                              "--out", str(tmp_path / "m.skmoa"), "--checkpoint-dir", str(tmp_path)])
+    assert "--checkpoint-dir needs --folds" in line
 
 
 def test_bad_option_is_one_line(capsys):

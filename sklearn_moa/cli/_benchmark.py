@@ -1,5 +1,6 @@
 """``sklearn-moa benchmark``: cross-validate models and report the comparison."""
 
+import os
 import platform
 import sys
 from datetime import datetime, timezone
@@ -45,6 +46,9 @@ def add_parser(subparsers):
     parser.add_argument("--seed", type=int, default=0, help="random seed of folds, data and models")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="folds fitted in parallel (default: 1)")
+    parser.add_argument("--checkpoint-dir", metavar="DIR",
+                        help="save each finished fold in DIR; run again with the same settings, "
+                             "the folds already done are loaded instead of refitted")
     parser.add_argument("--out", default="moa-results", metavar="DIR",
                         help="folder for the reports (default: ./moa-results)")
     parser.add_argument("--pretrain", action="store_true",
@@ -53,6 +57,14 @@ def add_parser(subparsers):
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
     return parser
+
+
+def threads_per_fold(jobs):
+    """Thread budget of each fold: the cores shared among the folds that run at once."""
+    if jobs in (None, 1):
+        return None
+    n_parallel = os.cpu_count() if jobs < 0 else jobs
+    return max(1, (os.cpu_count() or 1) // n_parallel)
 
 
 def _progress(items, desc, quiet):
@@ -100,7 +112,8 @@ def run(args):
             row, result = compare_models(
                 {name: model}, data.features, data.targets, groups=data.drugs, cv=folds,
                 n_jobs=args.jobs, fit_params=fit_params, verbose=0 if args.quiet else 1,
-                random_state=args.seed, return_results=True,
+                random_state=args.seed, return_results=True, checkpoint_dir=args.checkpoint_dir,
+                threads_per_fold=threads_per_fold(args.jobs),
             )
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -110,6 +123,9 @@ def run(args):
             continue
         rows.append(row)
         results.update(result)
+        if result[name].resumed is not None and result[name].resumed.any():
+            _say(f"{name}: {int(result[name].resumed.sum())} of {folds} folds resumed from "
+                 f"{args.checkpoint_dir}", args.quiet)
         _say(f"{name}: OOF log loss {row['oof_log_loss'].iloc[0]:.5f}, "
              f"fit {row['fit_time_s'].iloc[0]:.1f} s", args.quiet)
 

@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from ..model_selection import cross_validate_moa
+from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
 from ._persistence import save_model
 from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
@@ -54,6 +55,9 @@ def add_parser(subparsers):
     parser.add_argument("--out", required=True, metavar="FILE", help="model file to write")
     parser.add_argument("--folds", type=int, metavar="K",
                         help="fit one model per CV fold and average them (the seed's protocol)")
+    parser.add_argument("--checkpoint-dir", metavar="DIR",
+                        help="with --folds: save each finished fold model in DIR and resume "
+                             "from it when run again with the same settings")
     parser.add_argument("--full", action="store_true",
                         help="the seed's epochs and sizes instead of the quick settings")
     parser.add_argument("--seed", type=int, default=0, help="random seed of folds and model")
@@ -70,6 +74,8 @@ def run(args):
     """Fit and save the model described by the parsed ``args``; return the exit code."""
     if "," in args.model:
         raise ValueError("--model takes one name; `benchmark --models` compares several.")
+    if args.checkpoint_dir is not None and args.folds is None:
+        raise ValueError("--checkpoint-dir needs --folds: only CV folds are checkpointed.")
     if args.folds is not None and args.folds < 2:
         raise ValueError(f"--folds must be at least 2; got {args.folds}.")
     [(name, model)] = build_models(args.model, full=args.full, random_state=args.seed).items()
@@ -93,7 +99,8 @@ def run(args):
         result = cross_validate_moa(
             model, data.features, data.targets, groups=data.drugs, cv=args.folds,
             n_jobs=args.jobs, fit_params=fit_params, verbose=0 if args.quiet else 1,
-            return_estimators=True, random_state=args.seed,
+            return_estimators=True, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
+            threads_per_fold=threads_per_fold(args.jobs),
         )
         fitted = FoldAveragedModel(result.estimators)
         extra.update(folds=args.folds, cv=result.cv, oof_log_loss=result.oof_log_loss,
