@@ -16,6 +16,10 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_blend.py --samples 3000 --folds 3 \\
         --models residual_nn,deep_cnn,tabnet,prior --checkpoint-dir /tmp/blend_ckpt
+
+``--seed-average N`` wraps every member in ``SeedAveragedClassifier`` (N seeds);
+run with and without it on the same ``--checkpoint-dir`` to compare single
+seeds with averaged ones (each setting keeps its own resumable folds).
 """
 
 import argparse
@@ -25,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sklearn_moa.datasets import make_moa
-from sklearn_moa.ensemble import blend_probabilities, optimize_blend_weights
+from sklearn_moa.ensemble import SeedAveragedClassifier, blend_probabilities, optimize_blend_weights
 from sklearn_moa.metrics import mean_columnwise_log_loss
 from sklearn_moa.model_selection import compare_models
 from sklearn_moa.model_zoo import MODEL_ZOO, build_model
@@ -51,6 +55,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--checkpoint-dir", default=None, help="resume finished folds from here")
+    parser.add_argument("--seed-average", type=int, default=1, metavar="N",
+                        help="average each member over N seeds (SeedAveragedClassifier)")
     args = parser.parse_args(argv)
 
     names = args.models.split(",") if args.models else [
@@ -59,7 +65,13 @@ def main(argv=None):
     data = make_moa(args.samples, random_state=args.seed)
     Y = data.targets.to_numpy()
     models = {name: build_model(name, random_state=args.seed) for name in names}
-    print(f"make_moa({args.samples}), {args.folds} drug-aware folds, models: {', '.join(names)}")
+    if args.seed_average > 1:
+        models = {
+            name: SeedAveragedClassifier(model, seeds=args.seed_average, random_state=args.seed)
+            for name, model in models.items()
+        }
+    print(f"make_moa({args.samples}), {args.folds} drug-aware folds, models: {', '.join(names)}"
+          + (f", each averaged over {args.seed_average} seeds" if args.seed_average > 1 else ""))
     start = time.perf_counter()
     table, results = compare_models(
         models, data.features, data.targets, groups=data.drugs, cv=args.folds, n_jobs=args.jobs,

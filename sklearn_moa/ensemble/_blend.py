@@ -2,7 +2,7 @@
 
 Every LISH-MoA winner submitted a weighted average of the probabilities of
 several model families, the weights found by minimising the competition
-metric on out-of-fold (OOF) predictions (the 1st place used SciPy's SLSQP /
+metric on out-of-fold (OOF) predictions with a SciPy optimiser (SLSQP,
 Nelder-Mead). :func:`optimize_blend_weights` does that on OOF matrices the
 user already has (e.g. from :func:`~sklearn_moa.model_selection.compare_models`);
 :class:`BlendedMoAClassifier` is the estimator that computes them by inner
