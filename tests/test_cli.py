@@ -408,6 +408,20 @@ def test_bad_option_is_one_line(capsys):
     assert "--folds must be at least 2" in line
 
 
+def test_the_command_in_a_real_process_fails_with_one_line_and_status_2(tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "sklearn_moa.cli", "predict", "--model", str(tmp_path / "m.skmoa"),
+         "--data", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        f"sklearn-moa: error: Model file {tmp_path / 'm.skmoa'} does not exist."]
+
+
 def test_traceback_flag_re_raises(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         main(["--traceback", "train", "--data", str(tmp_path / "nope"), "--model", "prior",
