@@ -386,6 +386,13 @@ def test_model_file_from_another_version_is_one_line(capsys, kaggle_dir, tmp_pat
     assert "saved by sklearn-moa 0.0.1" in line and f"this is sklearn-moa {__version__}" in line
 
 
+def test_a_model_file_without_a_model_is_one_line(capsys, kaggle_dir, tmp_path):
+    save_model({"weights": [1]}, tmp_path / "w.skmoa", target_names=["a"])
+    line = run_error(capsys, ["predict", "--model", str(tmp_path / "w.skmoa"),
+                              "--data", str(kaggle_dir), "--out", str(tmp_path / "s.csv")])
+    assert "holds a dict, which has no predict_proba" in line
+
+
 def test_not_a_model_file_is_one_line(capsys, kaggle_dir, tmp_path):
     import pickle
 

@@ -34,6 +34,9 @@ def run(args):
     """Write the submission described by the parsed ``args``; return the exit code."""
     saved = load_model(args.model, sha256=args.sha256)
     features = test_features(args.data)
+    if not hasattr(saved.estimator, "predict_proba"):
+        raise ValueError(f"{args.model} holds a {type(saved.estimator).__name__}, which has no "
+                         "predict_proba: not a model to predict with.")
     if saved.target_names is None:
         raise ValueError(f"{args.model} does not record its target names; retrain it with "
                          "`sklearn-moa train`.")
