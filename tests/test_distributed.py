@@ -125,3 +125,14 @@ def test_thread_budget_limits_and_restores():
             pass
     env = worker_thread_env(3)
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == env["TF_NUM_INTRAOP_THREADS"] == "3"
+
+
+def test_backend_without_result_generators(data, tmp_path):
+    """joblib's "multiprocessing" backend cannot stream results: folds still run and are saved."""
+    X = data.features.filter(like="c-")
+    serial = cross_validate_moa(PriorClassifier(), X, data.targets, groups=data.drugs, cv=3)
+    with joblib.parallel_config(backend="multiprocessing"):
+        spread = cross_validate_moa(PriorClassifier(), X, data.targets, groups=data.drugs, cv=3,
+                                    n_jobs=2, checkpoint_dir=tmp_path)
+    np.testing.assert_allclose(spread.oof_predictions, serial.oof_predictions)
+    assert len(list(tmp_path.glob("*/fold-*.json"))) == 3

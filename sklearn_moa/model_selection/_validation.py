@@ -191,15 +191,18 @@ def _cross_validate_many(estimators, X, Y, *, groups, cv, n_jobs, fit_params, ve
     tasks = [(name, k) for name in estimators for k in range(len(folds)) if (name, k) not in done]
     if verbose and resumed:
         print(f"Resumed {len(resumed)} finished folds from {checkpoint_dir}; {len(tasks)} to fit.")
-    jobs = (
+    jobs = [
         delayed(_run_fold)(
             (name, k), clone(estimators[name]), X, Y, *folds[k], fit_params, threads_per_fold,
             return_estimators,
         )
         for name, k in tasks
-    )
-    # Unordered: a fold is checkpointed as soon as it finishes, whatever its rank.
-    outputs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+    ]
+    try:
+        # Unordered: a fold is checkpointed as soon as it finishes, whatever its rank.
+        outputs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+    except ValueError:  # a backend without result generators (joblib's "multiprocessing")
+        outputs = Parallel(n_jobs=n_jobs)(jobs)
     for (name, k), record in _progress(outputs, len(tasks), "cross-validation", verbose):
         done[name, k] = record
         if name in stores:
