@@ -92,6 +92,27 @@ def _deep_cnn(full, random_state):
     )
 
 
+def _two_head_nn(full, random_state):
+    from .models import TwoHeadNNClassifier
+    from .preprocessing import make_moa_features
+
+    # Pandas output: the network routes the PCA columns to head 1 by name.
+    features = make_moa_features("two_head", random_state=random_state).set_output(transform="pandas")
+    quick = {} if full else dict(epochs=5, learning_rate=1e-3)
+    return _with_controls(features, TwoHeadNNClassifier(random_state=random_state, **quick))
+
+
+def _cnn1d(full, random_state):
+    from .models import CNN1DClassifier
+    from .preprocessing import make_moa_features
+
+    quick = {} if full else dict(dense_units=(512, 256), epochs=5, learning_rate=1e-3)
+    return _with_controls(
+        make_moa_features("cnn1d", random_state=random_state),
+        CNN1DClassifier(random_state=random_state, **quick),
+    )
+
+
 MODEL_ZOO = {
     spec.name: spec
     for spec in [
@@ -107,6 +128,14 @@ MODEL_ZOO = {
         ModelSpec(
             "deep_cnn", "2nd-place 1D-CNN (single model 0.01601 private; skorch).",
             "torch", ("torch", "skorch"), _deep_cnn,
+        ),
+        ModelSpec(
+            "two_head_nn", "Seed's two-head network: PCA head and raw-feature head (Keras).",
+            "keras", ("keras",), _two_head_nn,
+        ),
+        ModelSpec(
+            "cnn1d", "Seed's 1D CNN over the 872 g-/c- features (Keras).",
+            "keras", ("keras",), _cnn1d,
         ),
     ]
 }

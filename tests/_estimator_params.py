@@ -31,6 +31,14 @@ FAST_PARAMS = {
     "RowQuantileNormalizer": dict(gene_columns=None, cell_columns=None),
     "RowStatistics": dict(blocks=None),
     "TreatmentEncoder": dict(columns=None, categories="fit"),
+    # Keras models (issue 5): one batch per epoch, TensorFlow traces a step once.
+    "TwoHeadNNClassifier": dict(
+        head1_columns=1, head1_units=(2,), body_units=(2,), tail_units=(), epochs=1,
+        batch_size=512, random_state=0,
+    ),
+    "CNN1DClassifier": dict(
+        filters=(2,), kernel_size=1, dense_units=(), epochs=1, batch_size=512, random_state=0
+    ),
 }
 
 _ONE_D_Y = (
@@ -67,6 +75,8 @@ EXPECTED_FAILURES = {
     "TabNetMoAClassifier": dict(_TWO_D_PREDICTIONS),
     "DeepCNNClassifier": dict(_TWO_D_PREDICTIONS),
     "ResidualNNClassifier": dict(_TWO_D_PREDICTIONS),
+    "TwoHeadNNClassifier": dict(_TWO_D_PREDICTIONS),
+    "CNN1DClassifier": dict(_TWO_D_PREDICTIONS),
     "TreatmentEncoder": {
         "check_fit_idempotent": (
             "The check transforms a held-out split of continuous random data, whose values "

@@ -6,13 +6,16 @@ extra to install when it is missing.
 """
 
 from ._base import MoAClassifierBase, MultiLabelClassifierMixin, check_multilabel_targets
+from ._cnn1d import CNN1DClassifier
 from ._control import ControlAwareClassifier
 from ._deep_cnn import DeepCNNClassifier
 from ._prior import PriorClassifier
 from ._residual_nn import ResidualNNClassifier
 from ._tabnet import TabNetMoAClassifier
+from ._two_head import TwoHeadNNClassifier
 
 __all__ = [
+    "CNN1DClassifier",
     "ControlAwareClassifier",
     "DeepCNNClassifier",
     "MoAClassifierBase",
@@ -20,5 +23,6 @@ __all__ = [
     "PriorClassifier",
     "ResidualNNClassifier",
     "TabNetMoAClassifier",
+    "TwoHeadNNClassifier",
     "check_multilabel_targets",
 ]

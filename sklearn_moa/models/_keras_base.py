@@ -1,0 +1,427 @@
+"""The shared machinery of the Keras models: a multi-label estimator around a Keras 3 network.
+
+:class:`KerasMoAClassifier` builds a fresh Keras model inside ``fit`` and owns
+what scikeras 0.13 gets wrong with scikit-learn 1.9 (see
+``docs/keras_backend_choice.md``):
+
+- validation, ``classes_``, constant targets, clipping and tags
+  (:class:`~sklearn_moa.models.MoAClassifierBase`);
+- the lazy import of Keras (extra ``keras``), on whatever backend
+  ``KERAS_BACKEND`` names when Keras is first imported (TensorFlow by default,
+  torch and JAX too); TensorFlow is never imported under another backend;
+- local seeding: every initialiser and dropout layer gets its own seed drawn
+  from ``random_state``, and the batch order comes from the backend's global
+  generator, seeded for the fit and given back afterwards;
+- the training recipe of the seed notebook: binary cross-entropy with label
+  smoothing, Adam with the legacy Keras 2 inverse-time ``decay``, optional
+  early stopping on an explicit inner validation fraction, user callbacks,
+  the per-epoch history as ``history_``;
+- pickling: the network travels as its weights and is rebuilt on unpickling,
+  so a fitted estimator pickles, deep-copies and unpickles to the same
+  predictions, on any backend.
+
+Subclasses build the network (``_build_network``), say how wide its inputs
+are (``_input_widths``) and cut ``X`` into them (``_network_inputs``).
+"""
+
+import contextlib
+import logging
+import random
+import sys
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from ..utils._optional import import_optional
+from ._base import MoAClassifierBase
+
+__all__ = ["KERAS_EXTRA", "KerasMoAClassifier", "check_layer_widths", "fill_keras_docs", "import_keras", "local_keras_seed"]
+
+#: The sklearn-moa extra that installs Keras and its default backend.
+KERAS_EXTRA = "keras"
+
+#: Rows per forward pass in ``predict_proba``.
+_PREDICT_CHUNK = 2048
+
+#: Constructor parameters shared by the Keras models, in the suite's vocabulary.
+COMMON_PARAMETER_CONSTRAINTS = {
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
+    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "patience": [Interval(Integral, 1, None, closed="left")],
+    "callbacks": [list, tuple, None],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+# numpydoc fragment shared by the subclasses' docstrings.
+TRAINING_PARAMETERS_DOC = """early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (random rows, seeded by
+        ``random_state``), stop when their loss has not improved for
+        ``patience`` epochs, and keep the weights of the best epoch.
+    validation_fraction : float, default=0.1
+        Share of the rows held out when ``early_stopping``.
+    patience : int, default=5
+        Epochs without improvement of the validation loss before stopping.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Extra Keras callbacks for ``Model.fit`` (e.g. ``ReduceLROnPlateau``);
+        each fit works on a copy of the list.
+    random_state : None, int or RandomState, default=None
+        Seeds the initial weights, dropout masks, batch order and validation
+        split. The global random states of Python, NumPy and the backend are
+        given back after fit (see Notes).
+    verbose : int, default=0
+        Keras' ``verbose`` of ``Model.fit``: 0 silent, 1 a progress bar,
+        2 one line per epoch."""
+
+# numpydoc fragment: the fitted attributes every Keras model has.
+FITTED_ATTRIBUTES_DOC = """model_ : keras.Model or None
+        The trained network, or None when every target had a single class in
+        training.
+    history_ : dict of list
+        Keras' per-epoch record (``History.history``): ``loss`` and, with
+        early stopping, ``val_loss``, plus whatever the callbacks log.
+    n_iter_ : int
+        Epochs run (fewer than ``epochs`` after early stopping).
+    classes_, n_targets_, target_names_, target_prior_, constant_targets_
+        See :class:`~sklearn_moa.models.MoAClassifierBase`.
+    n_features_in_, feature_names_in_
+        As in scikit-learn."""
+
+# numpydoc fragment: backend, seeding and pickling notes.
+KERAS_NOTES_DOC = """Keras 3 runs on the backend named by the ``KERAS_BACKEND`` environment
+    variable when Keras is first imported in the process (TensorFlow by
+    default; torch works too). The same ``random_state`` gives the same
+    predictions on a given backend, from one fit to the next and from one
+    process to the next; the backends do not give the same numbers as each
+    other. Fits running at the same time in threads of one process share the
+    backend's global generator and are then not reproducible (processes,
+    joblib's default, are not affected).
+
+    A fitted estimator pickles with its network's weights (the network is
+    rebuilt from the parameters when unpickled); it can be unpickled in a
+    process whose Keras runs another backend."""
+
+
+def fill_keras_docs(cls):
+    """Class decorator: put the shared numpydoc fragments into a Keras model's docstring."""
+    cls.__doc__ = cls.__doc__.format(
+        training_parameters=TRAINING_PARAMETERS_DOC,
+        fitted_attributes=FITTED_ATTRIBUTES_DOC,
+        notes=KERAS_NOTES_DOC,
+    )
+    return cls
+
+
+def import_keras(purpose=None):
+    """Import Keras 3, or raise an ImportError naming the ``keras`` extra.
+
+    Parameters
+    ----------
+    purpose : str, default=None
+        What needs it (an estimator name), for the message.
+
+    Returns
+    -------
+    keras : module
+    """
+    keras = import_optional("keras", KERAS_EXTRA, purpose)
+    if not hasattr(keras, "ops"):
+        raise ImportError(
+            f"{purpose or 'This feature'} needs Keras 3; Keras {keras.__version__} is installed. "
+            f"Install it with: pip install 'sklearn-moa[{KERAS_EXTRA}]'"
+        )
+    return keras
+
+
+@contextlib.contextmanager
+def local_keras_seed(keras, seed):
+    """Seed the random generators a Keras fit draws from, and give them back after it.
+
+    Keras' ``set_random_seed`` would do the seeding, but it changes the
+    process-wide state for good and imports TensorFlow under every backend.
+    Here Python's and NumPy's generators and the backend's own global
+    generator (torch's, or TensorFlow's global seed that ``tf.data``'s
+    shuffle uses) are seeded for the block and restored after it.
+
+    Parameters
+    ----------
+    keras : module
+    seed : int
+    """
+    python_state = random.getstate()
+    numpy_state = np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        with _backend_seed(keras.backend.backend(), seed):
+            yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
+@contextlib.contextmanager
+def _backend_seed(backend, seed):
+    if backend == "torch":
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    elif backend == "tensorflow":
+        import tensorflow as tf
+        from tensorflow.python.eager import context
+
+        # TensorFlow has no public getter for its global seed.
+        previous = context.global_seed()
+        tf.random.set_seed(seed)
+        try:
+            yield
+        finally:
+            tf.random.set_seed(previous)
+    else:  # JAX and NumPy backends draw only from seeds Keras passes explicitly.
+        yield
+
+
+class _RetracingFilter(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" warning.
+
+    Every fit builds a new model with its own ``tf.function``; TensorFlow
+    counts them together and warns after the fifth, which floods the output of
+    a grid search although nothing is retraced needlessly.
+    """
+
+    def filter(self, record):
+        return "tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    if "tensorflow" not in sys.modules:
+        yield
+        return
+    logger = logging.getLogger("tensorflow")
+    quiet = _RetracingFilter()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
+class KerasMoAClassifier(MoAClassifierBase):
+    """Base of the Keras models: training loop, seeding, validation split and pickling.
+
+    Subclasses define ``_parameter_constraints`` (extending
+    :data:`COMMON_PARAMETER_CONSTRAINTS`) and implement ``_input_widths``,
+    ``_network_inputs`` and ``_build_network``.
+    """
+
+    _parameter_constraints = dict(COMMON_PARAMETER_CONSTRAINTS)
+
+    def fit(self, X, Y):
+        """Fit the network on features ``X`` and the 0/1 target matrix ``Y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric features (the output of the model's feature preset).
+        Y : array-like or DataFrame of shape (n_samples, n_targets)
+            0/1 label indicator matrix.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        self._check_architecture()
+        self.model_ = None
+        self.history_ = {}
+        self.n_iter_ = 0
+        return super().fit(X, Y)
+
+    def build_keras_model(self, n_features, n_outputs):
+        """Build and compile the Keras network for the given sizes, without fitting.
+
+        The network is the one ``fit`` would train, with the same initial
+        weights for the same ``random_state``.
+
+        Parameters
+        ----------
+        n_features : int or tuple of int
+            Input width (see the subclass for the inputs it accepts).
+        n_outputs : int
+            Number of targets.
+
+        Returns
+        -------
+        model : keras.Model
+            Compiled, untrained.
+        """
+        self._validate_params()
+        self._check_architecture()
+        keras = import_keras(type(self).__name__)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return self._compiled_network(keras, self._input_widths(n_features), int(n_outputs), seed)
+
+    # -- hooks of the subclasses -------------------------------------------------
+
+    def _check_architecture(self):
+        """Raise a ValueError on parameters that do not make a network."""
+
+    def _input_widths(self, n_features):  # pragma: no cover - abstract
+        """Widths of the network's inputs for ``n_features`` columns (or as given)."""
+        raise NotImplementedError
+
+    def _learn_input_layout(self, X):
+        """Learn at fit time how ``X``'s columns feed the network (default: as they are)."""
+        return X.shape[1]
+
+    def _network_inputs(self, X):  # pragma: no cover - abstract
+        """Cut the float32 matrix ``X`` into the network's inputs."""
+        raise NotImplementedError
+
+    def _build_network(self, keras, widths, n_outputs, seeds):  # pragma: no cover - abstract
+        """Return the uncompiled ``keras.Model``; ``seeds()`` gives a fresh layer seed."""
+        raise NotImplementedError
+
+    # -- training ----------------------------------------------------------------
+
+    def _compiled_network(self, keras, widths, n_outputs, seed):
+        layer_seeds = np.random.RandomState(seed)
+        model = self._build_network(
+            keras, widths, n_outputs, lambda: int(layer_seeds.randint(np.iinfo(np.int32).max))
+        )
+        learning_rate = self.learning_rate
+        if self.learning_rate_decay:
+            learning_rate = keras.optimizers.schedules.InverseTimeDecay(
+                self.learning_rate, decay_steps=1, decay_rate=self.learning_rate_decay
+            )
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss=keras.losses.BinaryCrossentropy(label_smoothing=self.label_smoothing),
+        )
+        return model
+
+    def _fit_targets(self, X, Y, seeds):
+        keras = import_keras(type(self).__name__)
+        seed = int(seeds[0])
+        widths = self._input_widths(self._learn_input_layout(X))
+        inputs = self._network_inputs(X.astype(np.float32))
+        Y = Y.astype(np.float32)
+        train, valid = self._validation_split(len(Y), seed)
+        validation_data = None
+        if valid is not None:
+            validation_data = (_take(inputs, valid), Y[valid])
+            inputs, Y = _take(inputs, train), Y[train]
+        callbacks = list(self.callbacks or [])
+        if self.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.patience, restore_best_weights=True
+                )
+            )
+        with local_keras_seed(keras, seed), _quiet_tensorflow():
+            model = self._compiled_network(keras, widths, Y.shape[1], seed)
+            history = model.fit(
+                inputs,
+                Y,
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                validation_data=validation_data,
+                callbacks=callbacks,
+                shuffle=True,
+                verbose=self.verbose,
+            )
+        self.model_ = model
+        self._network_shape = (widths, Y.shape[1])
+        self.history_ = {name: list(values) for name, values in history.history.items()}
+        self.n_iter_ = len(history.epoch)
+
+    def _validation_split(self, n_samples, seed):
+        """Training and validation row indices (no validation without early stopping)."""
+        n_valid = int(np.ceil(self.validation_fraction * n_samples)) if self.early_stopping else 0
+        if n_samples - n_valid < 1:
+            raise ValueError(
+                f"{type(self).__name__} has no training row left after holding out "
+                f"validation_fraction={self.validation_fraction} of {n_samples} samples."
+            )
+        if not n_valid:
+            return np.arange(n_samples), None
+        order = np.random.RandomState(seed).permutation(n_samples)
+        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+    def _predict_targets(self, X):
+        keras = import_keras(type(self).__name__)
+        inputs = self._network_inputs(X.astype(np.float32))
+        chunks = []
+        # A direct call instead of Model.predict: no tf.function to trace per
+        # model, which costs more than the forward pass on small inputs.
+        with _inference_mode(keras):
+            for start in range(0, X.shape[0], _PREDICT_CHUNK):
+                batch = _take(inputs, slice(start, start + _PREDICT_CHUNK))
+                chunks.append(keras.ops.convert_to_numpy(self.model_(batch, training=False)))
+        return np.concatenate(chunks).astype(np.float64)
+
+    # -- pickling ----------------------------------------------------------------
+    # The network travels as its weights and is rebuilt from the estimator's
+    # own parameters: Keras' config serialisation imports TensorFlow under
+    # every backend, and the weights alone unpickle on any backend.
+
+    def __getstate__(self):
+        # A copy: object.__getstate__ hands out the instance's own __dict__.
+        state = dict(super().__getstate__())
+        if state.get("model_") is not None:
+            state["model_"] = _SavedWeights([np.asarray(w) for w in state["model_"].get_weights()])
+        return state
+
+    def __setstate__(self, state):
+        saved = state.get("model_")
+        super().__setstate__(state)
+        if isinstance(saved, _SavedWeights):
+            keras = import_keras(type(self).__name__)
+            self.model_ = self._compiled_network(keras, *self._network_shape, seed=0)
+            self.model_.set_weights(saved.weights)
+
+
+class _SavedWeights:
+    """The weights of a fitted network, as NumPy arrays."""
+
+    def __init__(self, weights):
+        self.weights = weights
+
+
+def check_layer_widths(name, units, allow_empty):
+    """Raise a ValueError unless ``units`` is a tuple of positive layer widths."""
+    if (not units and not allow_empty) or not all(
+        isinstance(u, Integral) and not isinstance(u, bool) and u >= 1 for u in units
+    ):
+        need = "" if allow_empty else "a non-empty "
+        raise ValueError(f"{name} must be {need}tuple of positive layer widths; got {units!r}.")
+
+
+
+@contextlib.contextmanager
+def _inference_mode(keras):
+    if keras.backend.backend() == "torch":
+        import torch
+
+        with torch.no_grad():
+            yield
+    else:
+        yield
+
+
+def _take(inputs, rows):
+    """Rows of one input array or of each array of a list of inputs."""
+    if isinstance(inputs, list):
+        return [part[rows] for part in inputs]
+    return inputs[rows]
