@@ -113,6 +113,43 @@ def _cnn1d(full, random_state):
     )
 
 
+def _linear_features(full, random_state):
+    """The winners' RankGauss + PCA recipe (quick: fewer PCA components)."""
+    from .preprocessing import make_moa_features
+
+    quick = {} if full else dict(n_gene_components=100, n_cell_components=20)
+    return make_moa_features("winners", random_state=random_state, **quick)
+
+
+def _logistic(full, random_state):
+    from .models import LogisticMoAClassifier
+
+    return _with_controls(_linear_features(full, random_state),
+                          LogisticMoAClassifier(random_state=random_state))
+
+
+def _svm(full, random_state):
+    from .models import SVMMoAClassifier
+
+    quick = {} if full else dict(n_components=150)
+    return _with_controls(_linear_features(full, random_state),
+                          SVMMoAClassifier(random_state=random_state, **quick))
+
+
+def _xgboost(full, random_state):
+    from .models import XGBMoAClassifier
+    from .preprocessing import make_moa_features
+
+    if full:
+        features, quick = make_moa_features("tabnet", random_state=random_state), {}
+    else:
+        features = make_moa_features(
+            "tabnet", random_state=random_state, n_gene_components=100, n_cell_components=20
+        )
+        quick = dict(n_estimators=100)
+    return _with_controls(features, XGBMoAClassifier(random_state=random_state, **quick))
+
+
 MODEL_ZOO = {
     spec.name: spec
     for spec in [
@@ -136,6 +173,18 @@ MODEL_ZOO = {
         ModelSpec(
             "cnn1d", "Seed's 1D CNN over the 872 g-/c- features (Keras).",
             "keras", ("keras",), _cnn1d,
+        ),
+        ModelSpec(
+            "logistic", "Seed's logistic regression, L2-regularised, one model per target.",
+            None, (), _logistic,
+        ),
+        ModelSpec(
+            "svm", "Calibrated SVM per target on a Nystroem RBF map (seed's SVM; 4th place used SVMs).",
+            None, (), _svm,
+        ),
+        ModelSpec(
+            "xgboost", "Seed's XGBoost on its TabNet feature set, one booster per target.",
+            "xgboost", ("xgboost",), _xgboost,
         ),
     ]
 }

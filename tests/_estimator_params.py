@@ -12,6 +12,10 @@ FAST_PARAMS = {
         estimator=PriorClassifier(), control_column=0, control_value=-1e9, treated_value=None
     ),
     "PriorClassifier": {},
+    # Classical models (issue 4).
+    "LogisticMoAClassifier": dict(max_iter=50),
+    "SVMMoAClassifier": dict(n_components=20, random_state=0),
+    "XGBMoAClassifier": dict(n_estimators=10, random_state=0),
     "DeepCNNClassifier": dict(
         hidden_size=32, n_channels=4, conv_channels=4, epochs=1, batch_size=32, random_state=0
     ),
@@ -75,6 +79,9 @@ EXPECTED_FAILURES = {
     "TabNetMoAClassifier": dict(_TWO_D_PREDICTIONS),
     "DeepCNNClassifier": dict(_TWO_D_PREDICTIONS),
     "ResidualNNClassifier": dict(_TWO_D_PREDICTIONS),
+    "LogisticMoAClassifier": {**_TWO_D_PREDICTIONS, "check_class_weight_classifiers": _ONE_D_Y},
+    "SVMMoAClassifier": {**_TWO_D_PREDICTIONS, "check_class_weight_classifiers": _ONE_D_Y},
+    "XGBMoAClassifier": dict(_TWO_D_PREDICTIONS),
     "TwoHeadNNClassifier": dict(_TWO_D_PREDICTIONS),
     "CNN1DClassifier": dict(_TWO_D_PREDICTIONS),
     "TreatmentEncoder": {

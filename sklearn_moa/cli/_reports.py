@@ -65,11 +65,11 @@ def _plot_comparison(table, path):
                  xerr=table["fold_log_loss_std"], label="fold mean ± std", alpha=0.7)
     ax_loss.set_yticks(y, table.index)
     ax_loss.set_xlabel("mean column-wise log loss (lower is better)")
-    ax_loss.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize="small")
+    fig.legend(*ax_loss.get_legend_handles_labels(), loc="lower left", ncol=2, fontsize="small")
     ax_time.barh(y, table["fit_time_s"], color="tab:gray")
     ax_time.set_xlabel("fit time, all folds (s)")
     fig.suptitle("sklearn-moa benchmark")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.35 / height, 1, 1))  # room for the legend at the bottom
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -9,20 +9,26 @@ from ._base import MoAClassifierBase, MultiLabelClassifierMixin, check_multilabe
 from ._cnn1d import CNN1DClassifier
 from ._control import ControlAwareClassifier
 from ._deep_cnn import DeepCNNClassifier
+from ._linear import LogisticMoAClassifier
 from ._prior import PriorClassifier
 from ._residual_nn import ResidualNNClassifier
+from ._svm import SVMMoAClassifier
 from ._tabnet import TabNetMoAClassifier
 from ._two_head import TwoHeadNNClassifier
+from ._xgboost import XGBMoAClassifier
 
 __all__ = [
     "CNN1DClassifier",
     "ControlAwareClassifier",
     "DeepCNNClassifier",
+    "LogisticMoAClassifier",
     "MoAClassifierBase",
     "MultiLabelClassifierMixin",
     "PriorClassifier",
     "ResidualNNClassifier",
+    "SVMMoAClassifier",
     "TabNetMoAClassifier",
     "TwoHeadNNClassifier",
+    "XGBMoAClassifier",
     "check_multilabel_targets",
 ]
