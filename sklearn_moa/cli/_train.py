@@ -3,8 +3,7 @@
 import sys
 import time
 
-import numpy as np
-
+from ..ensemble import blend_probabilities
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
@@ -34,7 +33,7 @@ class FoldAveragedModel:
 
     def predict_proba(self, X):
         """Mean of the fold models' ``predict_proba``."""
-        return np.mean([estimator.predict_proba(X) for estimator in self.estimators_], axis=0)
+        return blend_probabilities([estimator.predict_proba(X) for estimator in self.estimators_])
 
 
 def add_parser(subparsers):
