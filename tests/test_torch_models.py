@@ -342,3 +342,27 @@ def test_model_zoo_entries_build():
         quick, full = build_model(name), build_model(name, full=True)
         assert isinstance(quick.estimator[-1], cls) and isinstance(full.estimator[-1], cls)
         assert full.estimator[-1].epochs == 25
+
+
+def test_default_cnn_has_the_2nd_place_shapes():
+    from sklearn_moa.models._torch_modules import DeepCNN
+
+    net = DeepCNN(988, 206)  # DeepCNNClassifier's defaults
+    assert (net.n_channels, net.length) == (256, 16)
+    assert net.output.in_features == 512 * 4  # 512 channels after max pooling 8 -> 4
+    assert net(torch.randn(3, 988)).shape == (3, 206)
+
+
+def test_residual_shortcuts_change_the_network():
+    from sklearn_moa.models._torch_modules import DenseNet
+
+    torch.manual_seed(0)
+    plain = DenseNet(6, 2, hidden_layer_sizes=(8, 8, 4)).eval()
+    torch.manual_seed(0)
+    residual = DenseNet(6, 2, hidden_layer_sizes=(8, 8, 4), residual=True).eval()
+    x = torch.randn(5, 6)
+    first = plain.blocks[0](x)
+    # Only the 8 -> 8 block has a shortcut: its output is block(h) + h.
+    expected = plain.output(plain.output_norm(plain.blocks[2](plain.blocks[1](first) + first)))
+    assert torch.allclose(residual(x), expected, atol=1e-6)
+    assert not torch.allclose(plain(x), residual(x))
