@@ -86,6 +86,7 @@ def test_fit_predict_shapes_history_and_constant_targets(cls):
     assert proba[0, 1] == pytest.approx(0.5 / (len(X) + 1))
     assert model.predict(X).shape == Y.shape
     assert list(model.history_) == ["loss"] and len(model.history_["loss"]) == model.n_iter_ == 2
+    assert model.model_.run_eagerly, "two gradient steps: cheaper eager than traced"
     np.testing.assert_array_equal(model.classes_, np.arange(4))
 
 
@@ -189,6 +190,7 @@ def test_early_stopping_validation_history_and_callbacks():
     assert 1 < model.n_iter_ < 30, "a learning rate this high overfits at once: early stopping must stop"
     assert model.model_.seen_epochs == model.n_iter_
     assert model.callbacks == [callback], "the parameter is left as given"
+    assert not model.model_.run_eagerly, "hundreds of gradient steps: traced"
 
 
 def test_moa_targets_with_drug_aware_cv_and_control_rule():

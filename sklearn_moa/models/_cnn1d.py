@@ -2,6 +2,8 @@
 
 from numbers import Integral, Real
 
+import numpy as np
+
 from sklearn.utils._param_validation import Interval
 
 from ._keras_base import (
@@ -133,7 +135,7 @@ class CNN1DClassifier(KerasMoAClassifier):
         return n_features
 
     def _network_inputs(self, X):
-        return X[:, :, None]
+        return X.astype(np.float32)[:, :, None]
 
     def _build_network(self, keras, n_features, n_outputs, seeds):
         layers = keras.layers

@@ -45,6 +45,10 @@ KERAS_EXTRA = "keras"
 #: Rows per forward pass in ``predict_proba``.
 _PREDICT_CHUNK = 2048
 
+#: On TensorFlow, fits of at most this many gradient steps run eagerly: tracing
+#: the training step takes seconds once per fit, more than a few eager steps.
+_EAGER_MAX_STEPS = 10
+
 #: Constructor parameters shared by the Keras models, in the suite's vocabulary.
 COMMON_PARAMETER_CONSTRAINTS = {
     "epochs": [Interval(Integral, 1, None, closed="left")],
@@ -103,6 +107,10 @@ KERAS_NOTES_DOC = """Keras 3 runs on the backend named by the ``KERAS_BACKEND`` 
     other. Fits running at the same time in threads of one process share the
     backend's global generator and are then not reproducible (processes,
     joblib's default, are not affected).
+
+    On TensorFlow, a fit of at most 10 gradient steps (``epochs`` times the
+    batches per epoch) runs eagerly: tracing the training step costs seconds
+    once per fit, more than such a fit's steps.
 
     A fitted estimator pickles with its network's weights (the network is
     rebuilt from the parameters when unpickled); it can be unpickled in a
@@ -286,7 +294,7 @@ class KerasMoAClassifier(MoAClassifierBase):
         return X.shape[1]
 
     def _network_inputs(self, X):  # pragma: no cover - abstract
-        """Cut the float32 matrix ``X`` into the network's inputs."""
+        """Cut the float64 matrix ``X`` into the network's float32 inputs."""
         raise NotImplementedError
 
     def _build_network(self, keras, widths, n_outputs, seeds):  # pragma: no cover - abstract
@@ -295,7 +303,7 @@ class KerasMoAClassifier(MoAClassifierBase):
 
     # -- training ----------------------------------------------------------------
 
-    def _compiled_network(self, keras, widths, n_outputs, seed):
+    def _compiled_network(self, keras, widths, n_outputs, seed, run_eagerly=False):
         layer_seeds = np.random.RandomState(seed)
         model = self._build_network(
             keras, widths, n_outputs, lambda: int(layer_seeds.randint(np.iinfo(np.int32).max))
@@ -308,6 +316,7 @@ class KerasMoAClassifier(MoAClassifierBase):
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
             loss=keras.losses.BinaryCrossentropy(label_smoothing=self.label_smoothing),
+            run_eagerly=run_eagerly,
         )
         return model
 
@@ -315,7 +324,7 @@ class KerasMoAClassifier(MoAClassifierBase):
         keras = import_keras(type(self).__name__)
         seed = int(seeds[0])
         widths = self._input_widths(self._learn_input_layout(X))
-        inputs = self._network_inputs(X.astype(np.float32))
+        inputs = self._network_inputs(X)
         Y = Y.astype(np.float32)
         train, valid = self._validation_split(len(Y), seed)
         validation_data = None
@@ -329,8 +338,10 @@ class KerasMoAClassifier(MoAClassifierBase):
                     monitor="val_loss", patience=self.patience, restore_best_weights=True
                 )
             )
+        n_steps = self.epochs * -(-len(Y) // self.batch_size)
+        run_eagerly = keras.backend.backend() == "tensorflow" and n_steps <= _EAGER_MAX_STEPS
         with local_keras_seed(keras, seed), _quiet_tensorflow():
-            model = self._compiled_network(keras, widths, Y.shape[1], seed)
+            model = self._compiled_network(keras, widths, Y.shape[1], seed, run_eagerly)
             history = model.fit(
                 inputs,
                 Y,
@@ -361,7 +372,7 @@ class KerasMoAClassifier(MoAClassifierBase):
 
     def _predict_targets(self, X):
         keras = import_keras(type(self).__name__)
-        inputs = self._network_inputs(X.astype(np.float32))
+        inputs = self._network_inputs(X)
         chunks = []
         # A direct call instead of Model.predict: no tf.function to trace per
         # model, which costs more than the forward pass on small inputs.

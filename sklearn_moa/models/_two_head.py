@@ -198,7 +198,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         return tuple(len(columns) for columns in self.head_columns_)
 
     def _network_inputs(self, X):
-        return [X[:, columns] for columns in self.head_columns_]
+        return [_float32_columns(X, columns) for columns in self.head_columns_]
 
     def _build_network(self, keras, widths, n_outputs, seeds):
         layers = keras.layers
@@ -234,6 +234,17 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         tail = layers.BatchNormalization()(tail)
         output = dense(n_outputs, "sigmoid")(tail)
         return keras.Model([head1_input, head2_input], output, name="two_head_nn")
+
+
+def _float32_columns(X, columns):
+    """``X[:, columns]`` as float32, without a slow fancy-indexed gather.
+
+    On the preset's 23,814 x 947 output, ``X[:, columns]`` took 0.7-1.6 s
+    here; a slice (adjacent columns) or ``np.take`` 0.2 s.
+    """
+    if columns[-1] - columns[0] + 1 == len(columns):
+        return X[:, columns[0] : columns[-1] + 1].astype(np.float32)
+    return np.take(X, columns, axis=1).astype(np.float32)
 
 
 def _split_widths(n_head1, n_features, param):
