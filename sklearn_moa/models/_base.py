@@ -144,8 +144,8 @@ class MoAClassifierBase(MultiLabelClassifierMixin, BaseEstimator):
     Subclasses set their parameters in ``__init__`` (stored as given, nothing
     else) and implement ``_fit_targets`` and ``_predict_targets``.
 
-    Attributes set by :meth:`fit`
-    -----------------------------
+    Attributes
+    ----------
     classes_ : ndarray of shape (n_targets,)
         ``arange(n_targets)``.
     n_targets_ : int
