@@ -108,8 +108,8 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
     ...                             tail_units=(8,), epochs=2, batch_size=16, random_state=0)
     >>> model.fit(X, Y).predict_proba(X).shape
     (64, 3)
-    >>> model.build_keras_model((60, 887), 206).count_params()
-    23390
+    >>> TwoHeadNNClassifier().build_keras_model((60, 887), 206).count_params()
+    1384292
     """
 
     _parameter_constraints = {
@@ -175,9 +175,10 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
             if len(n_features) != 2 or min(n_features) < 1:
                 raise ValueError(f"Give the two heads' widths as (n_head1, n_head2); got {n_features}.")
             return tuple(int(n) for n in n_features)
-        if isinstance(self.head1_columns, str) and self.head1_columns != "auto" or isinstance(
-            self.head1_columns, (tuple, list)
-        ):
+        by_prefix = isinstance(self.head1_columns, (tuple, list)) or (
+            isinstance(self.head1_columns, str) and self.head1_columns != "auto"
+        )
+        if by_prefix:
             raise ValueError(
                 "With head1_columns given as name prefixes the heads' widths depend on the "
                 "feature names; give n_features as (n_head1, n_head2)."
