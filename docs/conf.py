@@ -38,6 +38,8 @@ autosummary_generate = True
 autosummary_imported_members = True
 autodoc_default_options = {"members": True, "inherited-members": False, "show-inheritance": True}
 autodoc_typehints = "none"
+# Modules that import a framework at the top (the torch modules, for instance)
+# are documented without it: the build needs no framework and stays quick.
 autodoc_mock_imports = [
     "keras", "tensorflow", "torch", "skorch", "pytorch_tabnet", "xgboost", "dask", "distributed",
 ]
