@@ -233,6 +233,28 @@ class MoAClassifierBase(MultiLabelClassifierMixin, BaseEstimator):
                 )
         return validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=True)
 
+    def _validation_split(self, n_samples, seed, min_train=2):
+        """Training and validation rows of the explicit inner hold-out.
+
+        Deep models hold out ``validation_fraction`` of the rows when
+        ``early_stopping`` is on, and nothing otherwise (``valid`` is None).
+
+        Returns
+        -------
+        train, valid : ndarray of int, ndarray of int or None
+        """
+        n_valid = int(np.ceil(self.validation_fraction * n_samples)) if self.early_stopping else 0
+        if n_samples - n_valid < min_train:
+            held_out = f" after holding out validation_fraction={self.validation_fraction}" if n_valid else ""
+            raise ValueError(
+                f"{type(self).__name__} needs at least {min_train} training samples{held_out}; "
+                f"got {n_samples} sample{'s' if n_samples != 1 else ''}."
+            )
+        if not n_valid:
+            return np.arange(n_samples), None
+        order = np.random.RandomState(seed).permutation(n_samples)
+        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
     def _fit_targets(self, X, Y, seeds, **fit_params):  # pragma: no cover - abstract
         raise NotImplementedError
 

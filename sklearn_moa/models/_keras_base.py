@@ -326,7 +326,7 @@ class KerasMoAClassifier(MoAClassifierBase):
         widths = self._input_widths(self._learn_input_layout(X))
         inputs = self._network_inputs(X)
         Y = Y.astype(np.float32)
-        train, valid = self._validation_split(len(Y), seed)
+        train, valid = self._validation_split(len(Y), seed, min_train=1)
         validation_data = None
         if valid is not None:
             validation_data = (_take(inputs, valid), Y[valid])
@@ -356,19 +356,6 @@ class KerasMoAClassifier(MoAClassifierBase):
         self._network_shape = (widths, Y.shape[1])
         self.history_ = {name: list(values) for name, values in history.history.items()}
         self.n_iter_ = len(history.epoch)
-
-    def _validation_split(self, n_samples, seed):
-        """Training and validation row indices (no validation without early stopping)."""
-        n_valid = int(np.ceil(self.validation_fraction * n_samples)) if self.early_stopping else 0
-        if n_samples - n_valid < 1:
-            raise ValueError(
-                f"{type(self).__name__} has no training row left after holding out "
-                f"validation_fraction={self.validation_fraction} of {n_samples} samples."
-            )
-        if not n_valid:
-            return np.arange(n_samples), None
-        order = np.random.RandomState(seed).permutation(n_samples)
-        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
     def _predict_targets(self, X):
         keras = import_keras(type(self).__name__)

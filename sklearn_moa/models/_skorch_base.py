@@ -255,20 +255,6 @@ class SkorchMoAClassifier(MoAClassifierBase):
         torch = import_torch(type(self).__name__)
         return torch.as_tensor(Y_nonscored[:, informative], dtype=torch.float32)
 
-    def _validation_split(self, n_samples, seed):
-        """Training and validation row indices (no validation without early stopping)."""
-        n_valid = int(np.ceil(self.validation_fraction * n_samples)) if self.early_stopping else 0
-        if n_samples - n_valid < 2:
-            held_out = f" after holding out validation_fraction={self.validation_fraction}" if n_valid else ""
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 training samples{held_out}; "
-                f"got {n_samples} sample{'s' if n_samples != 1 else ''}."
-            )
-        if not n_valid:
-            return np.arange(n_samples), None
-        order = np.random.RandomState(seed).permutation(n_samples)
-        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
-
     def _train(self, module, X, Y, train, valid, epochs):
         """Run one skorch training phase of ``module`` and return the fitted net."""
         torch = import_torch(type(self).__name__)

@@ -256,7 +256,9 @@ class TabNetMoAClassifier(MoAClassifierBase):
         seed = int(seeds[0])
         X = X.astype(np.float32)
         Y = Y.astype(np.float32)
-        X_train, Y_train, eval_set = self._validation_split(X, Y, seed)
+        train, valid = self._validation_split(X.shape[0], seed)
+        X_train, Y_train = X[train], Y[train]
+        eval_set = [] if valid is None else [(X[valid], Y[valid])]
         parts = _tabnet_parts()
         timer = parts.EpochTimer()
         callbacks = [timer]
@@ -308,21 +310,6 @@ class TabNetMoAClassifier(MoAClassifierBase):
         self.history_["seconds"] = timer.seconds
         self.n_epochs_ = len(self.history_["loss"])
         self.best_epoch_ = int(inner.best_epoch) if eval_set else None
-
-    def _validation_split(self, X, Y, seed):
-        n_samples = X.shape[0]
-        n_valid = int(np.ceil(self.validation_fraction * n_samples)) if self.early_stopping else 0
-        if n_samples - n_valid < 2:
-            held_out = f" after holding out validation_fraction={self.validation_fraction}"
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 training samples"
-                f"{held_out if n_valid else ''}; got {n_samples} sample{'s' if n_samples != 1 else ''}."
-            )
-        if not n_valid:
-            return X, Y, []
-        order = np.random.RandomState(seed).permutation(n_samples)
-        valid, train = order[:n_valid], order[n_valid:]
-        return X[train], Y[train], [(X[valid], Y[valid])]
 
     def _predict_targets(self, X):
         torch = import_optional("torch", _EXTRA, type(self).__name__)
