@@ -220,7 +220,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
         train, valid = self._validation_split(X.shape[0], seed)
         device = self._device()
         X = torch.as_tensor(X, dtype=torch.float32)
-        with local_torch_seed(seed, device), torch_thread_budget(self.n_jobs):
+        with local_torch_seed(seed), torch_thread_budget(self.n_jobs):
             n_outputs = Y.shape[1] if pretrain_Y is None else pretrain_Y.shape[1]
             module = self._build_module(X.shape[1], n_outputs)
             if pretrain_Y is not None:

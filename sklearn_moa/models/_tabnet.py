@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..metrics import mean_columnwise_log_loss
 from ..utils._optional import import_optional
 from ._base import MoAClassifierBase
+from ._torch_utils import local_torch_seed
 
 __all__ = ["TabNetMoAClassifier"]
 
@@ -265,7 +266,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
         if self.lr_schedule == "plateau":
             monitor = "valid_" + parts.metric_name if eval_set else "loss"
             callbacks.append(parts.PlateauSchedule(monitor))
-        with _torch_seeded(torch, seed), _quiet(self.verbose):
+        with local_torch_seed(seed), _quiet(self.verbose):
             inner = tab_model.TabNetRegressor(
                 n_d=self.n_d,
                 n_a=self.n_a,
@@ -341,19 +342,6 @@ def _as_float64(torch, network):
             if torch.is_tensor(value) and value.is_floating_point():
                 setattr(module, name, value.double())
     return network
-
-
-@contextlib.contextmanager
-def _torch_seeded(torch, seed):
-    """Seed torch for the block and restore every global torch RNG after it.
-
-    pytorch-tabnet calls ``torch.manual_seed``, which also reseeds every CUDA
-    device, and shuffles batches with torch's global generator.
-    """
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 @contextlib.contextmanager

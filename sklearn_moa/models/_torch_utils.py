@@ -35,18 +35,18 @@ def import_torch(purpose=None):
 
 
 @contextlib.contextmanager
-def local_torch_seed(seed, device="cpu"):
-    """Seed torch for the block and give back the global RNG state after it.
+def local_torch_seed(seed):
+    """Seed torch for the block and give back every global torch RNG state after it.
 
     Weight initialisation, dropout masks and batch order all draw from torch's
-    global generator; forking it makes a fit reproducible from ``seed`` without
-    changing what the caller's own torch code draws afterwards.
+    global generators; forking them makes a fit reproducible from ``seed``
+    without changing what the caller's own torch code draws afterwards.
+    ``torch.manual_seed`` reseeds every CUDA device too, so all of them are
+    forked, whatever device the model trains on.
 
     Parameters
     ----------
     seed : int
-    device : str or torch.device, default="cpu"
-        With a CUDA device, that device's generator is forked and seeded too.
 
     Notes
     -----
@@ -54,12 +54,9 @@ def local_torch_seed(seed, device="cpu"):
     process at the same time draw from it in turn and are then not
     reproducible (processes, joblib's default, are not affected).
     """
-    torch = import_torch()
-    device = torch.device(device)
-    cuda_devices = []
-    if device.type == "cuda":
-        cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=cuda_devices):
+    torch = import_optional("torch", TORCH_EXTRA)
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
 
