@@ -17,6 +17,12 @@ targets; the output says so.
 targets (``multi_strategy="one_output_per_tree"`` and ``"multi_output_tree"``)
 with two small tree counts, extrapolated linearly to ``n_estimators``.
 
+Both wall and CPU seconds are printed. XGBoost caps its OpenMP threads at
+``OMP_NUM_THREADS``, so under ``OMP_NUM_THREADS=1`` the baseline's
+``n_jobs=2`` runs one thread while ``XGBMoAClassifier`` still spreads targets
+over ``--jobs`` Python threads: compare CPU seconds then (or unset the
+variable on an idle machine for the wall-clock comparison).
+
 Usage::
 
     OMP_NUM_THREADS=1 timeout 3000 python benchmarks/bench_xgboost.py --baseline-targets 8
