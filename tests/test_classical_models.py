@@ -196,6 +196,15 @@ def test_xgboost_on_an_all_zero_label_matrix_keeps_the_convention():
     assert moa_log_loss_scorer(model, X, Y) > -0.01
 
 
+def test_xgboost_coarser_bins_train_and_change_the_model():
+    # The booster must be told the QuantileDMatrix's max_bin, or XGBoost refuses to train.
+    X, Y = _toy()
+    coarse = XGBMoAClassifier(n_estimators=5, max_bin=16, random_state=0).fit(X, Y)
+    fine = XGBMoAClassifier(n_estimators=5, random_state=0).fit(X, Y)
+    assert coarse.predict_proba(X).shape == Y.shape
+    assert not np.allclose(coarse.predict_proba(X), fine.predict_proba(X))
+
+
 def test_xgboost_early_stopping_per_target():
     rng = np.random.RandomState(0)
     X = rng.randn(600, 5)

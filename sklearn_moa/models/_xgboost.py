@@ -203,7 +203,8 @@ class XGBMoAClassifier(MoAClassifierBase):
         params = dict(
             objective="binary:logistic", tree_method="hist", max_depth=self.max_depth,
             eta=self.learning_rate, subsample=self.subsample, colsample_bytree=self.colsample_bytree,
-            min_child_weight=self.min_child_weight, nthread=max(1, n_threads // n_workers),
+            min_child_weight=self.min_child_weight, max_bin=self.max_bin,
+            nthread=max(1, n_threads // n_workers),
             disable_default_eval_metric=1, verbosity=0,
         )
         settings = dict(n_estimators=self.n_estimators, max_bin=self.max_bin,
