@@ -219,7 +219,8 @@ class SkorchMoAClassifier(MoAClassifierBase):
         pretrain_Y = self._pretraining_targets(Y_nonscored, X.shape[0])
         train, valid = self._validation_split(X.shape[0], seed)
         device = self._device()
-        X = torch.as_tensor(X, dtype=torch.float32)
+        # astype copies: X may be a read-only memmap (joblib), which torch warns about.
+        X = torch.from_numpy(X.astype(np.float32))
         with local_torch_seed(seed), torch_thread_budget(self.n_jobs):
             n_outputs = Y.shape[1] if pretrain_Y is None else pretrain_Y.shape[1]
             module = self._build_module(X.shape[1], n_outputs)
@@ -323,7 +324,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
         logits = []
         with torch_thread_budget(self.n_jobs), torch.inference_mode():
             for start in range(0, X.shape[0], self.batch_size):
-                batch = torch.as_tensor(X[start : start + self.batch_size], dtype=torch.float32)
+                batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
                 logits.append(self.module_(batch.to(device)).cpu().numpy())
         return expit(np.concatenate(logits).astype(np.float64))
 
