@@ -117,8 +117,14 @@ def test_build_keras_model_has_the_initial_weights_of_fit():
     model = _small(CNN1DClassifier, epochs=1, learning_rate=1e-12)
     built = model.build_keras_model(X.shape[1], Y.shape[1])
     fitted = model.fit(X, Y).model_
-    for before, after in zip(_weights(built), _weights(fitted)):
+    *hidden_before, output_bias_before = _weights(built)
+    *hidden_after, output_bias_after = _weights(fitted)
+    for before, after in zip(hidden_before, hidden_after):
         np.testing.assert_allclose(before, after, atol=1e-6)
+    # fit starts the output bias at the logit of each target's prevalence.
+    np.testing.assert_array_equal(output_bias_before, 0.0)
+    prevalence = Y.mean(axis=0)
+    np.testing.assert_allclose(output_bias_after, np.log(prevalence / (1 - prevalence)), atol=1e-5)
 
 
 def test_two_head_routes_columns_by_name_prefix_or_count():
