@@ -15,14 +15,30 @@ seeding and tags.
 
 import numpy as np
 import pandas as pd
+from numbers import Integral, Real
+
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["MultiLabelClassifierMixin", "MoAClassifierBase", "PROBA_EPS", "check_multilabel_targets"]
 
 #: Predicted probabilities are clipped to ``[PROBA_EPS, 1 - PROBA_EPS]``.
 PROBA_EPS = 1e-7
+
+#: Constraints of the one training vocabulary every deep model shares
+#: (DESIGN.md), whatever its framework; each framework adds its own parameters.
+DEEP_MODEL_PARAMETER_CONSTRAINTS = {
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "patience": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 
 def check_multilabel_targets(Y, n_samples=None):

@@ -35,7 +35,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..utils._optional import import_optional
-from ._base import MoAClassifierBase
+from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 
 __all__ = ["KERAS_EXTRA", "KerasMoAClassifier", "check_layer_widths", "fill_keras_docs", "import_keras", "local_keras_seed"]
 
@@ -51,17 +51,10 @@ _EAGER_MAX_STEPS = 10
 
 #: Constructor parameters shared by the Keras models, in the suite's vocabulary.
 COMMON_PARAMETER_CONSTRAINTS = {
-    "epochs": [Interval(Integral, 1, None, closed="left")],
+    **DEEP_MODEL_PARAMETER_CONSTRAINTS,
     "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
-    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "patience": [Interval(Integral, 1, None, closed="left")],
     "callbacks": [list, tuple, None],
-    "random_state": ["random_state"],
-    "verbose": ["verbose"],
 }
 
 # numpydoc fragment shared by the subclasses' docstrings.

@@ -27,28 +27,21 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import MoAClassifierBase, check_multilabel_targets
+from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase, check_multilabel_targets
 from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
 
 __all__ = ["SkorchMoAClassifier"]
 
 #: Constructor parameters shared by every torch model, in the suite's vocabulary.
 COMMON_PARAMETER_CONSTRAINTS = {
-    "epochs": [Interval(Integral, 1, None, closed="left")],
+    **DEEP_MODEL_PARAMETER_CONSTRAINTS,
     "batch_size": [Interval(Integral, 2, None, closed="left")],
-    "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "lr_schedule": [StrOptions({"onecycle"}), None],
-    "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "patience": [Interval(Integral, 1, None, closed="left")],
     "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
     "pretrain_min_positives": [Interval(Integral, 1, None, closed="left")],
     "device": [StrOptions({"cpu", "cuda", "auto"})],
     "n_jobs": [Integral, None],
-    "random_state": ["random_state"],
-    "verbose": ["verbose"],
 }
 
 #: OneCycle settings of the MoA solutions' torch notebooks.
