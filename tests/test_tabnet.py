@@ -20,7 +20,6 @@ from sklearn_moa.datasets import make_moa  # noqa: E402
 from sklearn_moa.metrics import mean_columnwise_log_loss, moa_log_loss_scorer  # noqa: E402
 from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold, cross_validate_moa  # noqa: E402
 from sklearn_moa.models import ControlAwareClassifier, TabNetMoAClassifier  # noqa: E402
-from sklearn_moa.models._tabnet import _smoothed_bce_with_logits  # noqa: E402
 
 SMALL = dict(n_d=4, n_a=4, epochs=2, batch_size=64, virtual_batch_size=32)
 
@@ -131,13 +130,16 @@ def test_early_stopping_keeps_the_best_epoch():
 
 
 def test_label_smoothing_loss():
+    from sklearn_moa.models._torch_modules import SmoothBCEWithLogitsLoss
+
     logits = torch.tensor([[0.0, 2.0]])
     targets = torch.tensor([[1.0, 0.0]])
     smoothed = torch.tensor([[0.9, 0.1]])
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    loss = _smoothed_bce_with_logits(logits, targets, smoothing=0.2)
+    # TabNet's loss_fn: a fresh module, in training mode, so it smooths.
+    loss = SmoothBCEWithLogitsLoss(0.2)(logits, targets)
     assert float(loss) == pytest.approx(float(bce(logits, smoothed)))
-    loss = _smoothed_bce_with_logits(logits, targets, smoothing=0.0)
+    loss = SmoothBCEWithLogitsLoss(0.0)(logits, targets)
     assert float(loss) == pytest.approx(float(bce(logits, targets)))
 
 

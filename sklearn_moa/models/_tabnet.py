@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..metrics import mean_columnwise_log_loss
 from ..utils._optional import import_optional
-from ._base import MoAClassifierBase
+from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._torch_utils import local_torch_seed
 
 __all__ = ["TabNetMoAClassifier"]
@@ -154,6 +154,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
     """
 
     _parameter_constraints = {
+        **DEEP_MODEL_PARAMETER_CONSTRAINTS,
         "n_d": [Interval(Integral, 1, None, closed="left")],
         "n_a": [Interval(Integral, 1, None, closed="left")],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
@@ -164,18 +165,10 @@ class TabNetMoAClassifier(MoAClassifierBase):
         "lambda_sparse": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "virtual_batch_size": [Interval(Integral, 2, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"plateau"}), None],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -254,6 +247,8 @@ class TabNetMoAClassifier(MoAClassifierBase):
     def _fit_targets(self, X, Y, seeds):
         torch = import_optional("torch", _EXTRA, type(self).__name__)
         tab_model = import_optional("pytorch_tabnet.tab_model", _EXTRA, type(self).__name__)
+        from ._torch_modules import SmoothBCEWithLogitsLoss
+
         seed = int(seeds[0])
         X = X.astype(np.float32)
         Y = Y.astype(np.float32)
@@ -289,7 +284,8 @@ class TabNetMoAClassifier(MoAClassifierBase):
                 eval_set=eval_set,
                 eval_name=["valid"] if eval_set else None,
                 eval_metric=[parts.ValidationLogLoss] if eval_set else None,
-                loss_fn=functools.partial(_smoothed_bce_with_logits, smoothing=self.label_smoothing),
+                # A fresh module is in training mode: it always smooths, as TabNet's loss must.
+                loss_fn=SmoothBCEWithLogitsLoss(self.label_smoothing),
                 max_epochs=self.epochs,
                 patience=self.patience if eval_set else 0,
                 batch_size=self.batch_size,
@@ -321,13 +317,6 @@ class TabNetMoAClassifier(MoAClassifierBase):
                 output, _ = self.network_(batch)
                 logits.append(output.numpy())
         return expit(np.concatenate(logits))
-
-
-def _smoothed_bce_with_logits(logits, targets, smoothing):
-    """Binary cross-entropy on logits against label-smoothed targets."""
-    from torch.nn.functional import binary_cross_entropy_with_logits
-
-    return binary_cross_entropy_with_logits(logits, targets * (1.0 - smoothing) + 0.5 * smoothing)
 
 
 def _as_float64(torch, network):
