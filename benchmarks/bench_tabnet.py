@@ -21,26 +21,11 @@ import time
 
 import numpy as np
 
-from sklearn_moa.datasets import make_moa
+from _inputs import preset_input
 from sklearn_moa.models import TabNetMoAClassifier
 
 #: Width of the seed's TabNet features (875 + 600 + 50 + 3 + 15).
 TABNET_WIDTH = 1543
-
-
-def tabnet_features(n_rows, random_features, seed=0):
-    """(features, targets, description) of the benchmark input."""
-    data = make_moa(n_rows, n_test_samples=0, random_state=seed)
-    Y = data.targets.to_numpy()
-    if random_features:
-        X = np.random.RandomState(seed).randn(n_rows, TABNET_WIDTH)
-        return X, Y, f"random matrix of the preset's width ({TABNET_WIDTH} columns)"
-    from sklearn_moa.preprocessing import make_moa_features
-
-    start = time.perf_counter()
-    X = make_moa_features("tabnet", random_state=seed).fit_transform(data.features)
-    took = time.perf_counter() - start
-    return X, Y, f'make_moa_features("tabnet") output ({X.shape[1]} columns, fitted in {took:.1f} s)'
 
 
 def main(argv=None):
@@ -58,7 +43,9 @@ def main(argv=None):
 
     import torch
 
-    X, Y, what = tabnet_features(args.rows, args.random_features)
+    X, Y, what = preset_input(
+        "tabnet", args.rows, random_width=TABNET_WIDTH if args.random_features else None
+    )
     params = dict(
         batch_size=args.batch_size, virtual_batch_size=args.virtual_batch_size, device=args.device
     )

@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from sklearn_moa.datasets import make_moa
+from _inputs import preset_input
 from sklearn_moa.models import DeepCNNClassifier, ResidualNNClassifier
 from sklearn_moa.models._torch_modules import count_batches
 
@@ -52,19 +52,11 @@ MODELS = {
 
 
 def benchmark_input(n_rows, random_features, width, seed=0):
-    """(features, targets, description): the treated rows' features and varying targets."""
-    data = make_moa(n_rows, n_test_samples=0, random_state=seed)
-    Y = data.targets.to_numpy()
-    Y = Y[:, (Y.sum(axis=0) > 0) & (Y.sum(axis=0) < len(Y))]
-    if random_features:
-        X = np.random.RandomState(seed).randn(n_rows, width)
-        return X, Y, f"random matrix of {width} columns"
-    from sklearn_moa.preprocessing import make_moa_features
-
-    start = time.perf_counter()
-    X = make_moa_features("winners", random_state=seed).fit_transform(data.features)
-    took = time.perf_counter() - start
-    return X, Y, f'make_moa_features("winners") output ({X.shape[1]} columns, fitted in {took:.1f} s)'
+    """(features, targets, description): the winners preset's features and the varying targets."""
+    X, Y, described = preset_input(
+        "winners", n_rows, random_width=width if random_features else None, seed=seed
+    )
+    return X, Y[:, (Y.sum(axis=0) > 0) & (Y.sum(axis=0) < len(Y))], described
 
 
 def skorch_epochs(model, X, Y):
