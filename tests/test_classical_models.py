@@ -243,3 +243,15 @@ def test_model_zoo_entries_fit_the_raw_kaggle_frame(name, quicker):
     assert proba.shape == data.targets.shape
     controls = (data.features.cp_type == "ctl_vehicle").to_numpy()
     assert (proba[controls] <= PROBA_EPS).all() and (proba[~controls] > 0).all()
+
+
+def test_xgboost_threads_change_speed_not_the_model():
+    # Targets are handed to whichever worker is free, and every worker bins X
+    # with the same cut points, so the fitted boosters cannot depend on n_jobs.
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 6)
+    Y = (X[:, :5] + rng.randn(400, 5) > 1).astype(int)
+    serial = XGBMoAClassifier(n_estimators=20, n_jobs=1, random_state=0).fit(X, Y)
+    threaded = XGBMoAClassifier(n_estimators=20, n_jobs=2, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(serial.n_estimators_, threaded.n_estimators_)
+    np.testing.assert_array_equal(serial.predict_proba(X), threaded.predict_proba(X))

@@ -7,6 +7,8 @@ number of trees. Here each worker quantises the features once
 early on its own held-out rows; the targets are spread over threads.
 """
 
+from queue import Empty, SimpleQueue
+
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
@@ -44,16 +46,24 @@ def _held_out_log_loss(held_out, y):
     return metric
 
 
-def _fit_boosters(xgb, X, Y, targets, params, settings, seed, verbose):
-    """Fit the boosters of ``targets`` (columns of ``Y``) on one quantised matrix.
+def _fit_boosters(xgb, X, Y, queue, reference, params, settings, seed, verbose):
+    """Fit boosters for the targets taken from ``queue`` until it is empty.
 
-    The held-out rows of a target get weight 0 in training and are scored
-    through the training matrix's prediction cache, so a target's early
-    stopping costs no second matrix and no extra prediction.
+    The worker bins ``X`` with the cut points of ``reference`` (or uses
+    ``reference`` itself when given ``X=None``), so every target sees the same
+    quantised features whichever worker fits it. The held-out rows of a
+    target get weight 0 in training and are scored through the training
+    matrix's prediction cache, so a target's early stopping costs no second
+    matrix and no extra prediction.
     """
-    data = xgb.QuantileDMatrix(X, max_bin=settings["max_bin"], nthread=params["nthread"])
+    data = reference if X is None else xgb.QuantileDMatrix(X, ref=reference,
+                                                            nthread=params["nthread"])
     fitted = []
-    for j in targets:
+    while True:
+        try:
+            j = queue.get_nowait()
+        except Empty:
+            return fitted
         y = Y[:, j].astype(np.float32)
         rng = np.random.RandomState(seed + j)
         weights = None
@@ -76,7 +86,6 @@ def _fit_boosters(xgb, X, Y, targets, params, settings, seed, verbose):
         if verbose:
             print(f"[XGBMoAClassifier] target {j}: {int(y.sum())} positives, {n_trees} trees")
         fitted.append((j, booster, n_trees))
-    return fitted
 
 
 class XGBMoAClassifier(MoAClassifierBase):
@@ -207,13 +216,18 @@ class XGBMoAClassifier(MoAClassifierBase):
             nthread=max(1, n_threads // n_workers),
             disable_default_eval_metric=1, verbosity=0,
         )
-        settings = dict(n_estimators=self.n_estimators, max_bin=self.max_bin,
-                        early_stopping_rounds=self.early_stopping_rounds,
+        settings = dict(n_estimators=self.n_estimators, early_stopping_rounds=self.early_stopping_rounds,
                         validation_fraction=self.validation_fraction)
         X32 = np.ascontiguousarray(X, dtype=np.float32)
+        # Quantile sketching is the costly part of quantisation: do it once,
+        # with all threads; the other workers only bin X with these cuts.
+        reference = xgb.QuantileDMatrix(X32, max_bin=self.max_bin, nthread=n_threads)
+        queue = SimpleQueue()  # targets are handed out one at a time: no idle worker at the end
+        for j in range(Y.shape[1]):
+            queue.put(j)
         chunks = Parallel(n_jobs=n_workers, prefer="threads")(
-            delayed(_fit_boosters)(xgb, X32, Y, range(k, Y.shape[1], n_workers), params, settings,
-                                   int(seeds[0]), self.verbose)
+            delayed(_fit_boosters)(xgb, None if k == 0 else X32, Y, queue, reference, params,
+                                   settings, int(seeds[0]), self.verbose)
             for k in range(n_workers)
         )
         fitted = sorted((item for chunk in chunks for item in chunk), key=lambda item: item[0])
