@@ -109,7 +109,8 @@ def main(argv=None):
     parser.add_argument("--n-estimators", type=int, default=200)
     parser.add_argument("--max-depth", type=int, default=3)
     parser.add_argument("--learning-rate", type=float, default=0.1)
-    parser.add_argument("--early-stopping-rounds", type=int, default=10)
+    parser.add_argument("--early-stopping-rounds", type=int, default=None,
+                        help="default: the estimator's")
     parser.add_argument("--jobs", type=int, default=2, help="threads for both models")
     parser.add_argument("--baseline-targets", type=int, default=8,
                         help="targets the naive baseline is timed on (0: all)")
@@ -124,9 +125,11 @@ def main(argv=None):
                          min_child_weight=1.0, max_bin=256)
     print("tree settings (both models):", tree_settings)
 
-    ours = XGBMoAClassifier(**tree_settings, early_stopping_rounds=args.early_stopping_rounds,
-                            validation_fraction=0.1,
-                            n_jobs=args.jobs, random_state=args.seed)
+    ours = XGBMoAClassifier(**tree_settings, n_jobs=args.jobs, random_state=args.seed)
+    if args.early_stopping_rounds is not None:
+        ours.set_params(early_stopping_rounds=args.early_stopping_rounds)
+    print("XGBMoAClassifier early stopping:", ours.get_params()["early_stopping_rounds"],
+          "rounds, validation_fraction", ours.validation_fraction)
     start, cpu_start = time.perf_counter(), time.process_time()
     ours.fit(X_train, Y_train)
     ours_seconds, ours_cpu = time.perf_counter() - start, time.process_time() - cpu_start

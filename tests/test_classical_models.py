@@ -215,6 +215,11 @@ def test_xgboost_early_stopping_per_target():
     signal, noise, single = model.n_estimators_
     assert noise < signal and noise < 50
     assert single == 200
+    # The recorded held-out curve is what early stopping saw: its minimum is
+    # the last kept round, followed by exactly `early_stopping_rounds` rounds.
+    for curve, n_trees in zip(model.validation_loss_[:2], model.n_estimators_[:2]):
+        assert np.argmin(curve) == n_trees - 1 and len(curve) == n_trees + 5
+    assert model.validation_loss_[2] is None
     never = XGBMoAClassifier(n_estimators=30, early_stopping_rounds=None, random_state=0).fit(X, Y)
     np.testing.assert_array_equal(never.n_estimators_, 30)
 
