@@ -11,7 +11,8 @@ for the CNN; 206 targets), time
   same initial weights) and ``model.fit`` for one epoch on float32 arrays
   already cut into the network's inputs,
 
-alternately, ``--repeats`` times each after a short warm-up fit, and print
+alternately (each side first in every other repeat), ``--repeats`` times
+each after short warm-up fits, and print
 the best times and their ratio (goal: <= 1.05). Both sides include
 TensorFlow's tracing of the training step, which happens once per fit.
 
@@ -73,24 +74,33 @@ def _bare_fit(estimator, X, Y, widths, inputs, timer=None):
 
 
 def bench(name, estimator, X, Y, widths, inputs, repeats):
-    # Warm-up: the first fit of a process pays TensorFlow's and oneDNN's
-    # one-off set-up for these shapes (seconds to a minute), whichever side runs it.
-    n_warm = 2 * estimator.batch_size
-    _bare_fit(estimator, X[:n_warm], Y[:n_warm], widths, [part[:n_warm] for part in inputs]
-              if isinstance(inputs, list) else inputs[:n_warm])
+    # Warm-up: the first fits of a process pay TensorFlow's and oneDNN's
+    # one-off set-up for these shapes (seconds to a minute), whichever side
+    # runs them; the warm-up includes the short last batch of the real fit.
+    n_warm = 2 * estimator.batch_size + len(X) % estimator.batch_size
+    for _ in range(2):
+        _bare_fit(estimator, X[:n_warm], Y[:n_warm], widths, [part[:n_warm] for part in inputs]
+                  if isinstance(inputs, list) else inputs[:n_warm])
     wrapped, bare, outside = [], [], {"estimator": [], "bare": []}
-    for _ in range(repeats):
+
+    def run_estimator():
         timer = _LoopTimer()
         estimator.set_params(callbacks=[timer])
         start = time.perf_counter()
         estimator.fit(X, Y)
         wrapped.append(time.perf_counter() - start)
         outside["estimator"].append(wrapped[-1] - timer.seconds)
+
+    def run_bare():
         timer = _LoopTimer()
         start = time.perf_counter()
         _bare_fit(estimator, X, Y, widths, inputs, timer)
         bare.append(time.perf_counter() - start)
         outside["bare"].append(bare[-1] - timer.seconds)
+
+    for repeat in range(repeats):  # alternate which side goes first
+        for run in (run_estimator, run_bare)[:: 1 if repeat % 2 == 0 else -1]:
+            run()
     ratio = min(wrapped) / min(bare)
     print(
         f"{name:10s} rows={len(X)} batch={estimator.batch_size} "
