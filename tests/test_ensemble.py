@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_moa.datasets import make_moa
 from sklearn_moa.ensemble import (
     BlendedMoAClassifier,
+    FoldAveragedModel,
     SeedAveragedClassifier,
     blend_probabilities,
     optimize_blend_weights,
@@ -28,7 +29,12 @@ from sklearn_moa.model_selection import (
     compare_models,
     cross_validate_moa,
 )
-from sklearn_moa.models import ControlAwareClassifier, MoAClassifierBase, PriorClassifier
+from sklearn_moa.models import (
+    ControlAwareClassifier,
+    LogisticMoAClassifier,
+    MoAClassifierBase,
+    PriorClassifier,
+)
 
 
 # Small, fast model families (test-only) on the suite's base class.
@@ -336,3 +342,31 @@ def test_seed_averaging_explicit_param_and_errors(data):
         SeedAveragedClassifier(ForestMoA(), seeds=0).fit(data.X, data.targets)
     with pytest.raises(ValueError, match="list of int seeds"):
         SeedAveragedClassifier(ForestMoA(), seeds=[1.5]).fit(data.X, data.targets)
+
+
+def test_fold_averaged_model_is_the_mean_of_its_fold_models():
+    data = make_moa(300, n_test_samples=0, random_state=0)
+    X, Y = data.features.filter(like="g-").to_numpy(), data.targets.to_numpy()
+    result = cross_validate_moa(LogisticMoAClassifier(C=0.05), X, Y, groups=data.drugs, cv=3,
+                                return_estimators=True)
+    model = FoldAveragedModel(result.estimators)
+    expected = np.mean([fold.predict_proba(X) for fold in result.estimators], axis=0)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-12)
+    np.testing.assert_array_equal(model.classes_, np.arange(Y.shape[1]))
+    with pytest.raises(ValueError, match="at least one"):
+        FoldAveragedModel([])
+
+
+def test_fold_averaged_model_files_of_version_0_1_0_still_load():
+    # 0.1.0 defined the class in sklearn_moa.cli._train; its pickles name that module.
+    import sklearn_moa.cli._train as old_home
+
+    model = FoldAveragedModel([PriorClassifier().fit(np.zeros((4, 1)), np.eye(4, 2, dtype=int))])
+    FoldAveragedModel.__module__ = old_home.__name__
+    try:
+        old_file = pickle.dumps(model)
+    finally:
+        FoldAveragedModel.__module__ = "sklearn_moa.ensemble._fold_average"
+    assert b"sklearn_moa.cli._train" in old_file
+    np.testing.assert_array_equal(pickle.loads(old_file).predict_proba(np.zeros((2, 1))),
+                                  model.predict_proba(np.zeros((2, 1))))

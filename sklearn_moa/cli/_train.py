@@ -3,7 +3,9 @@
 import sys
 import time
 
-from ..ensemble import blend_probabilities
+# FoldAveragedModel lived here in 0.1.0: model files saved by that version name
+# this module, so the name stays importable from it.
+from ..ensemble import FoldAveragedModel
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
@@ -11,29 +13,6 @@ from ._persistence import save_model
 from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
 
 __all__ = ["FoldAveragedModel", "add_parser", "run"]
-
-
-class FoldAveragedModel:
-    """The fitted models of the K folds of a CV run, averaging their probabilities.
-
-    This is the seed's test-time protocol: each fold's model predicts the test
-    rows and the submission is the mean of the K predictions.
-
-    Parameters
-    ----------
-    estimators : list of fitted estimators
-    """
-
-    def __init__(self, estimators):
-        self.estimators_ = list(estimators)
-
-    @property
-    def classes_(self):
-        return self.estimators_[0].classes_
-
-    def predict_proba(self, X):
-        """Mean of the fold models' ``predict_proba``."""
-        return blend_probabilities([estimator.predict_proba(X) for estimator in self.estimators_])
 
 
 def add_parser(subparsers):
