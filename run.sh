@@ -30,7 +30,8 @@ case "${1:-}" in
     test)
         shift
         setup
-        "$VENV/bin/python" -m pytest -n 2 --durations=15 "$@" tests
+        # --doctest-modules: the Examples sections of the docstrings run too.
+        "$VENV/bin/python" -m pytest -n 2 --durations=15 --doctest-modules "$@" tests sklearn_moa
         if [ -f docs/conf.py ]; then
             "$VENV/bin/python" -m sphinx -W --keep-going -q -b html docs docs/_build/html
         fi
