@@ -1,5 +1,7 @@
 """Calibrated support vector machines, one per MoA target, on a shared kernel map."""
 
+from numbers import Integral
+
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.optimize import minimize
@@ -7,6 +9,7 @@ from scipy.special import expit, log_expit, logit
 from sklearn.kernel_approximation import Nystroem
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import MoAClassifierBase
 
@@ -151,6 +154,11 @@ class SVMMoAClassifier(MoAClassifierBase):
     ((300, 2), True)
     """
 
+    _parameter_constraints = {
+        "kernel": [StrOptions(set(_KERNELS))],
+        "calibration_folds": [Interval(Integral, 2, None, closed="left")],
+    }
+
     def __init__(self, C=1.0, *, kernel="rbf", gamma=None, degree=3, coef0=1.0, n_components=300,
                  class_weight=None, calibration_folds=3, max_iter=1000, n_jobs=None,
                  random_state=None):
@@ -180,19 +188,12 @@ class SVMMoAClassifier(MoAClassifierBase):
         -------
         self : object
         """
-        self._check_params()
+        self._validate_params()
         self.kernel_map_ = None
         super().fit(X, Y, **fit_params)
         if self.constant_targets_.all():  # _fit_targets was not called
             self._store_models(np.zeros((0, self.n_features_in_)), [])
         return self
-
-    def _check_params(self):
-        if self.kernel not in _KERNELS:
-            raise ValueError(f"kernel must be one of {_KERNELS}; got {self.kernel!r}.")
-        if not (isinstance(self.calibration_folds, (int, np.integer)) and self.calibration_folds >= 2):
-            raise ValueError(
-                f"calibration_folds must be an integer >= 2; got {self.calibration_folds!r}.")
 
     def _fit_targets(self, X, Y, seeds):
         seed = int(seeds[0])

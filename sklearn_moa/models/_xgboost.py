@@ -8,10 +8,12 @@ the label per target, each target stops early on its own held-out rows, and
 the targets are handed out to threads one at a time.
 """
 
+from numbers import Integral, Real
 from queue import Empty, SimpleQueue
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.utils._param_validation import Interval
 
 from ..utils._optional import import_optional
 from ._base import PROBA_EPS, MoAClassifierBase
@@ -171,6 +173,12 @@ class XGBMoAClassifier(MoAClassifierBase):
     ((300, 2), array([0, 1]))
     """
 
+    _parameter_constraints = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping_rounds": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    }
+
     def __init__(self, n_estimators=200, *, max_depth=3, learning_rate=0.1, subsample=0.8,
                  colsample_bytree=0.6, min_child_weight=1.0, max_bin=256, early_stopping_rounds=5,
                  validation_fraction=0.1, n_jobs=None, random_state=None, verbose=0):
@@ -201,7 +209,7 @@ class XGBMoAClassifier(MoAClassifierBase):
         -------
         self : object
         """
-        self._check_params()
+        self._validate_params()
         import_optional("xgboost", "xgboost", type(self).__name__)
         self.boosters_, self.validation_loss_, self._n_trees = [], [], []
         super().fit(X, Y, **fit_params)
@@ -209,15 +217,6 @@ class XGBMoAClassifier(MoAClassifierBase):
         self.n_estimators_[~self.constant_targets_] = self._n_trees
         del self._n_trees
         return self
-
-    def _check_params(self):
-        if not (isinstance(self.n_estimators, (int, np.integer)) and self.n_estimators >= 1):
-            raise ValueError(f"n_estimators must be a positive integer; got {self.n_estimators!r}.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}.")
-        if self.early_stopping_rounds is not None and self.early_stopping_rounds < 1:
-            raise ValueError("early_stopping_rounds must be a positive integer or None; "
-                             f"got {self.early_stopping_rounds!r}.")
 
     def _fit_targets(self, X, Y, seeds):
         xgb = import_optional("xgboost", "xgboost", type(self).__name__)
