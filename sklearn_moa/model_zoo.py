@@ -56,18 +56,20 @@ def _prior(full, random_state):
     )
 
 
-def _tabnet(full, random_state):
-    from .models import TabNetMoAClassifier
+def _tabnet_features(full, random_state):
+    """The seed's TabNet preset; the quick build keeps fewer PCA components."""
     from .preprocessing import make_moa_features
 
-    if full:
-        features, quick = make_moa_features("tabnet", random_state=random_state), {}
-    else:
-        features = make_moa_features(
-            "tabnet", random_state=random_state, n_gene_components=100, n_cell_components=20
-        )
-        quick = dict(epochs=10, batch_size=256)
-    return _with_controls(features, TabNetMoAClassifier(random_state=random_state, **quick))
+    quick = {} if full else dict(n_gene_components=100, n_cell_components=20)
+    return make_moa_features("tabnet", random_state=random_state, **quick)
+
+
+def _tabnet(full, random_state):
+    from .models import TabNetMoAClassifier
+
+    quick = {} if full else dict(epochs=10, batch_size=256)
+    return _with_controls(_tabnet_features(full, random_state),
+                          TabNetMoAClassifier(random_state=random_state, **quick))
 
 
 def _residual_nn(full, random_state):
@@ -140,18 +142,13 @@ def _svm(full, random_state):
 
 def _xgboost(full, random_state):
     from .models import XGBMoAClassifier
-    from .preprocessing import make_moa_features
 
-    if full:
-        features, quick = make_moa_features("tabnet", random_state=random_state), {}
-    else:
-        features = make_moa_features(
-            "tabnet", random_state=random_state, n_gene_components=100, n_cell_components=20
-        )
-        # Half the trees at twice the rate, a third of the columns per tree and
-        # coarser bins: the quick benchmark's slowest model, cut about 4x.
-        quick = dict(n_estimators=50, learning_rate=0.2, colsample_bytree=0.3, max_bin=64)
-    return _with_controls(features, XGBMoAClassifier(random_state=random_state, **quick))
+    # Quick: half the trees at twice the rate, a third of the columns per tree
+    # and coarser bins: the quick benchmark's slowest model, cut about 4x.
+    quick = {} if full else dict(n_estimators=50, learning_rate=0.2, colsample_bytree=0.3,
+                                 max_bin=64)
+    return _with_controls(_tabnet_features(full, random_state),
+                          XGBMoAClassifier(random_state=random_state, **quick))
 
 
 MODEL_ZOO = {
