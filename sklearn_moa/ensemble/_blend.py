@@ -19,7 +19,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..models._base import check_multilabel_targets
+from ..utils._targets import check_multilabel_targets
 from ..model_selection._validation import CVResult, _cross_validate_many, check_moa_cv
 from ._base import MoAEnsembleMixin, _stack_probabilities, check_blend_weights, check_meta_input
 

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..models._base import check_multilabel_targets
+from ..utils._targets import check_multilabel_targets
 from ._base import MoAEnsembleMixin, check_meta_input
 
 __all__ = ["SeedAveragedClassifier"]

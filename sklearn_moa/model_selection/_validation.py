@@ -12,7 +12,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _check_method_params
 
 from ..metrics import columnwise_log_loss, mean_columnwise_log_loss
-from ..models._base import check_multilabel_targets
+from ..utils._targets import check_multilabel_targets
 from ._checkpoint import FoldCheckpoint, FoldRecord
 from ._parallel import thread_budget
 from ._split import DrugMultilabelStratifiedKFold, MultilabelStratifiedKFold

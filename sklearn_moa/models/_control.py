@@ -15,7 +15,8 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _check_method_params, check_array, check_is_fitted
 
 from ..datasets._columns import CONTROL_TYPE
-from ._base import PROBA_EPS, MultiLabelClassifierMixin, check_multilabel_targets
+from ..utils._targets import check_multilabel_targets
+from ._base import PROBA_EPS, MultiLabelClassifierMixin
 
 __all__ = ["ControlAwareClassifier"]
 

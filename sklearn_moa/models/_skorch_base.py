@@ -27,7 +27,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase, check_multilabel_targets
+from ..utils._targets import check_multilabel_targets
+from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
 
 __all__ = ["SkorchMoAClassifier"]
