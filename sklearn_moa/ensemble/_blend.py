@@ -19,13 +19,12 @@ from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from ..utils._log_loss import COMPETITION_EPS, binary_log_loss
 from ..utils._targets import check_multilabel_targets
 from ..model_selection._validation import CVResult, _cross_validate_many, check_moa_cv
 from ._base import MoAEnsembleMixin, _stack_probabilities, check_blend_weights, check_meta_input
 
 __all__ = ["BlendedMoAClassifier", "optimize_blend_weights"]
-
-_LOG_EPS = 1e-15  # the competition's clipping
 
 
 def _named_matrices(oof_predictions):
@@ -45,8 +44,8 @@ def _named_matrices(oof_predictions):
 
 def _blend_loss_and_gradient(weights, P, Y):
     """Mean column-wise log loss of ``weights @ P`` against ``Y``, and its gradient."""
-    p = np.clip(np.tensordot(weights, P, axes=1), _LOG_EPS, 1 - _LOG_EPS)
-    loss = -np.mean(Y * np.log(p) + (1 - Y) * np.log1p(-p))
+    p = np.clip(np.tensordot(weights, P, axes=1), COMPETITION_EPS, 1 - COMPETITION_EPS)
+    loss = np.mean(binary_log_loss(Y, p))
     d_loss_d_p = (p - Y) / (p * (1 - p) * Y.size)
     return loss, np.tensordot(P, d_loss_d_p, axes=([1, 2], [0, 1]))
 

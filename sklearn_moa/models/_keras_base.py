@@ -35,6 +35,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ..utils._optional import import_optional
+from ..utils._prevalence import prevalence_logits
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 
 __all__ = ["KERAS_EXTRA", "KerasMoAClassifier", "check_layer_widths", "fill_keras_docs", "import_keras", "local_keras_seed"]
@@ -421,12 +422,5 @@ def _take(inputs, rows):
 
 
 def _start_from_prevalence(output_layer, Y):
-    """Start the sigmoid output at each target's training prevalence.
-
-    A zero bias starts every probability at 0.5, while MoA targets are rare
-    (median prevalence about 0.2 %): the first epochs are then spent pulling
-    206 outputs down, and quick fits end no better than the prior. The
-    torch models start the same way.
-    """
-    prevalence = np.clip(Y.mean(axis=0), 1e-4, 1 - 1e-4)
-    output_layer.bias.assign(np.log(prevalence / (1 - prevalence)).astype(np.float32))
+    """Start the sigmoid output at each target's training prevalence (see ``prevalence_logits``)."""
+    output_layer.bias.assign(prevalence_logits(Y).astype(np.float32))

@@ -5,8 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..preprocessing._presets import TWO_HEAD_PREFIXES
-from ..preprocessing._selection import names_starting_with
+from ..datasets._columns import TWO_HEAD_PREFIXES, names_starting_with
 from ._keras_base import (
     COMMON_PARAMETER_CONSTRAINTS,
     KerasMoAClassifier,

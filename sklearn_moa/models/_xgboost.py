@@ -15,6 +15,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils._param_validation import Interval
 
+from ..utils._log_loss import binary_log_loss
 from ..utils._optional import import_optional
 from ._base import PROBA_EPS, MoAClassifierBase
 
@@ -42,9 +43,8 @@ def _held_out_log_loss(held_out, y):
     y_held_out = y[held_out]
 
     def metric(proba, _):
-        p = np.clip(proba[held_out], PROBA_EPS, 1 - PROBA_EPS)
-        loss = -np.mean(y_held_out * np.log(p) + (1 - y_held_out) * np.log(1 - p))
-        return "held_out_logloss", float(loss)
+        # Clipped as predict_proba clips, so early stopping scores what the model will predict.
+        return "held_out_logloss", float(binary_log_loss(y_held_out, proba[held_out], eps=PROBA_EPS))
 
     return metric
 

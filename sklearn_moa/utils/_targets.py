@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 
+from ._validation import check_numeric_finite
+
 __all__ = ["check_multilabel_targets"]
 
 
@@ -36,16 +38,7 @@ def check_multilabel_targets(Y, n_samples=None):
         )
     if isinstance(Y, pd.DataFrame):
         names = np.asarray(Y.columns, dtype=object)
-        values = Y.to_numpy()
-    else:
-        values = np.asarray(Y)
-    try:
-        numeric = values.astype(float)
-    except (TypeError, ValueError):
-        raise ValueError("Y must be a binary 0/1 indicator matrix; it holds non-numeric values.")
-    if not np.isfinite(numeric).all():
-        bad = _bad_columns(~np.isfinite(numeric))
-        raise ValueError(f"Y contains NaN or infinite values in columns {_column_names(bad, names)}.")
+    numeric = check_numeric_finite(Y, name="Y", what="target columns")
     not_binary = ~np.isin(numeric, (0.0, 1.0))
     if not_binary.any():
         bad = _bad_columns(not_binary)
