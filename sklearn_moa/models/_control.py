@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import _check_method_params, check_array, check_is_fitted
 
 from ..datasets._columns import CONTROL_TYPE
+from ..utils._routing import routing_enabled
 from ..utils._targets import check_multilabel_targets
 from ._base import PROBA_EPS, MultiLabelClassifierMixin
 
@@ -115,7 +117,10 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
             0/1 target matrix.
         **fit_params : dict
             Passed to ``estimator.fit``; those with one entry per row (for
-            instance a non-scored target matrix) are subset to the treated rows.
+            instance a non-scored target matrix or the drug ids) are subset
+            to the treated rows. With metadata routing enabled, each goes
+            only where it was requested (e.g.
+            ``model.set_fit_request(Y_nonscored=True)`` on the inner model).
 
         Returns
         -------
@@ -132,6 +137,8 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         treated = np.flatnonzero(~is_control)
         if treated.size == 0:
             raise ValueError("Every row of X is a control row: nothing to train on.")
+        if routing_enabled():
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
         self.estimator_ = clone(self.estimator).fit(
             _safe_indexing(X, treated),
             _safe_indexing(Y, treated),
@@ -162,6 +169,17 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         if treated.size:
             proba[treated] = self.estimator_.predict_proba(_safe_indexing(X, treated))
         return proba
+
+    def get_metadata_routing(self):
+        """Routing of fit metadata to ``estimator`` (scikit-learn's metadata routing).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -34,7 +34,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..utils._optional import import_optional
+from ..utils._optional import MissingOptionalDependency, import_optional
 from ..utils._prevalence import prevalence_logits
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 
@@ -135,7 +135,7 @@ def import_keras(purpose=None):
     """
     keras = import_optional("keras", KERAS_EXTRA, purpose)
     if not hasattr(keras, "ops"):
-        raise ImportError(
+        raise MissingOptionalDependency(
             f"{purpose or 'This feature'} needs Keras 3; Keras {keras.__version__} is installed. "
             f"Install it with: pip install 'sklearn-moa[{KERAS_EXTRA}]'"
         )
