@@ -10,7 +10,7 @@ from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
-from sklearn.neighbors import KNeighborsRegressor
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -233,7 +233,7 @@ def test_fixed_weights_are_normalised_and_zero_weight_members_skipped(data):
     ([1, 1], "one number per estimator: 3 estimators"),
     ([0, 0, 0], "all zero"),
     ([1, np.nan, 1], "finite"),
-    ("optimise", "'optimize' or a sequence"),
+    ("optimise", "'weights' parameter .*'optimize'.* Got 'optimise'"),
 ])
 def test_bad_weights(data, weights, message):
     with pytest.raises(ValueError, match=message):
@@ -337,8 +337,10 @@ def test_seed_averaging_explicit_param_and_errors(data):
     with pytest.raises(ValueError, match="not parameters of ForestMoA"):
         SeedAveragedClassifier(ForestMoA(), seed_params="seed").fit(data.X, data.targets)
     with pytest.raises(ValueError, match="has no random_state parameter"):
+        SeedAveragedClassifier(KNeighborsClassifier()).fit(data.X, data.targets)
+    with pytest.raises(ValueError, match="predict_proba"):
         SeedAveragedClassifier(StandardScaler()).fit(data.X, data.targets)
-    with pytest.raises(ValueError, match="positive number of seeds"):
+    with pytest.raises(ValueError, match="'seeds' parameter"):
         SeedAveragedClassifier(ForestMoA(), seeds=0).fit(data.X, data.targets)
     with pytest.raises(ValueError, match="list of int seeds"):
         SeedAveragedClassifier(ForestMoA(), seeds=[1.5]).fit(data.X, data.targets)

@@ -10,12 +10,14 @@ cross-validation, learns the weights and refits the members.
 """
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.base import clone
+from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _num_samples, check_is_fitted
@@ -205,6 +207,15 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
     (300, 206)
     """
 
+    _parameter_constraints = {
+        "estimators": [list],
+        "weights": [StrOptions({"optimize"}), "array-like"],
+        "cv": [Interval(Integral, 2, None, closed="left"), HasMethods(["split", "get_n_splits"])],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     # The drug ids make the inner folds drug-aware: requested unless told otherwise.
     __metadata_request__fit = {"groups": True}
 
@@ -251,6 +262,7 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
                 raise ValueError(f"Estimator {name!r} has no fit/predict_proba: {member!r}.")
         return list(names), list(members)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y, groups=None, **fit_params):
         """Learn the weights (if asked to) and fit the members on all rows.
 

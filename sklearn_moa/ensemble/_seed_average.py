@@ -7,8 +7,9 @@ them; for neural networks this is worth about as much as a new model family.
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
@@ -105,6 +106,14 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
     (60, 2)
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "seeds": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "seed_params": [None, str, "array-like"],
+        "random_state": ["random_state"],
+        "n_jobs": [numbers.Integral, None],
+    }
+
     def __init__(self, estimator, *, seeds=3, seed_params=None, random_state=None, n_jobs=None):
         self.estimator = estimator
         self.seeds = seeds
@@ -112,6 +121,7 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y, **fit_params):
         """Fit one clone of ``estimator`` per seed on all rows.
 

@@ -7,11 +7,13 @@ around any estimator or Pipeline.
 """
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import _check_method_params, check_array, check_is_fitted
 
@@ -65,6 +67,14 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
     True
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "control_column": [str, Integral],
+        # Any value can mark a row (strings, numbers); compared with ==.
+        "control_value": "no_validation",
+        "treated_value": "no_validation",
+    }
+
     def __init__(self, estimator, *, control_column="cp_type", control_value=CONTROL_TYPE,
                  treated_value="trt_cp"):
         self.estimator = estimator
@@ -106,6 +116,7 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
                 )
         return np.asarray(is_control, dtype=bool)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y, **fit_params):
         """Fit ``estimator`` on the treated rows only.
 
