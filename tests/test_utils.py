@@ -70,6 +70,10 @@ def test_booleans_are_numeric_everywhere(features):
     Y, _ = check_multilabel_targets(pd.DataFrame({"a": [True, False], "b": [False, True]}))
     np.testing.assert_array_equal(Y, [[1, 0], [0, 1]])
     np.testing.assert_array_equal(check_numeric_finite(np.array([True, False])), [1.0, 0.0])
+    # A Series keeps its 1-D shape (a single target stays distinguishable from a matrix).
+    assert check_numeric_finite(pd.Series([True, False], name="t")).shape == (2,)
+    with pytest.raises(ValueError, match="1 non-numeric columns: t"):
+        check_numeric_finite(pd.Series(["a", "b"], name="t"))
 
 
 def test_strings_are_refused_everywhere_with_the_column_name(features):

@@ -52,12 +52,11 @@ def check_numeric_finite(X, *, name="X", what="columns", columns=None):
     ...
     ValueError: X has 1 NaN or infinite values in 1 columns: g-0
     """
-    if isinstance(X, pd.Series):
-        X = X.to_frame()
-    if isinstance(X, pd.DataFrame):
-        columns = [str(c) for c in X.columns]
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        frame = X.to_frame() if isinstance(X, pd.Series) else X
+        columns = [str(c) for c in frame.columns]
         # pandas counts booleans as numeric, as wanted.
-        bad = [c for c, dt in zip(columns, X.dtypes) if not pd.api.types.is_numeric_dtype(dt)]
+        bad = [c for c, dt in zip(columns, frame.dtypes) if not pd.api.types.is_numeric_dtype(dt)]
         if bad:
             raise ValueError(f"{name} has {len(bad)} non-numeric {what}: {show_items(bad)}")
         values = X.to_numpy(dtype=np.float64, na_value=np.nan)
