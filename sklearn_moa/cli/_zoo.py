@@ -89,6 +89,10 @@ def nonscored_fit_params(model, Y_nonscored):
     fit = getattr(final, "fit", None)
     if Y_nonscored is None or fit is None:
         return {}
-    if "Y_nonscored" not in inspect.signature(fit).parameters:
+    # Models of the suite declare their fit parameters as metadata requests
+    # (their fit takes **fit_params); others name them in fit's signature.
+    requested = set(final._get_metadata_request().fit.requests) if hasattr(
+        final, "_get_metadata_request") else set()
+    if "Y_nonscored" not in requested | set(inspect.signature(fit).parameters):
         return {}
     return {f"{prefix}Y_nonscored": Y_nonscored}
