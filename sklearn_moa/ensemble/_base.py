@@ -5,7 +5,6 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import MetaEstimatorMixin
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_array
 
 from ..models._base import PROBA_EPS, MultiLabelClassifierMixin
 
@@ -148,19 +147,6 @@ def check_member_targets(name, estimator, X, n_targets):
             f"Estimator {name!r} predicts {width} targets but Y has {n_targets}: every "
             "member of an ensemble must predict the same targets."
         )
-
-
-def check_meta_input(X):
-    """Reject sparse, complex or non-2-D ``X`` early; return it indexable by rows.
-
-    DataFrames pass through untouched; other array-likes become ndarrays of
-    their own dtype. The members validate ``X`` themselves (they may take raw
-    frames with string columns); this only gives the clear errors a
-    meta-estimator owes before it starts cross-validating.
-    """
-    if isinstance(X, pd.DataFrame):
-        return X
-    return check_array(X, dtype=None, accept_sparse=False, ensure_all_finite=False)
 
 
 def record_input_features(meta, X):

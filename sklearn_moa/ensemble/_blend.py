@@ -18,15 +18,16 @@ from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..model_selection._validation import CVResult, _cross_validate_many, check_moa_cv
 from ..utils._log_loss import COMPETITION_EPS, binary_log_loss
-from ..utils._routing import routing_enabled
+from ..utils._routing import fit_router, routing_enabled
 from ..utils._targets import check_multilabel_targets
-from ._base import MoAEnsembleMixin, _stack_probabilities, check_blend_weights, check_meta_input
+from ..utils._validation import check_meta_input
+from ._base import MoAEnsembleMixin, _stack_probabilities, check_blend_weights
 
 __all__ = ["BlendedMoAClassifier", "optimize_blend_weights"]
 
@@ -244,10 +245,7 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
         -------
         routing : MetadataRouter
         """
-        router = MetadataRouter(owner=self).add_self_request(self)
-        for name, member in zip(*self._validate_estimators()):
-            router.add(**{name: member}, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
-        return router
+        return fit_router(self, dict(zip(*self._validate_estimators()))).add_self_request(self)
 
     def _validate_estimators(self):
         if not isinstance(self.estimators, (list, tuple)) or not self.estimators:

@@ -10,11 +10,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..utils._routing import routing_enabled
-from ._base import MoAEnsembleMixin, check_meta_input
+from ..utils._routing import fit_router, routing_enabled
+from ..utils._validation import check_meta_input
+from ._base import MoAEnsembleMixin
 
 __all__ = ["SeedAveragedClassifier"]
 
@@ -161,9 +162,7 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         -------
         routing : MetadataRouter
         """
-        return MetadataRouter(owner=self).add(
-            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
-        )
+        return fit_router(self, {"estimator": self.estimator})
 
     def predict_proba(self, X):
         """Mean of the members' probabilities.

@@ -14,11 +14,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import _check_method_params, check_array, check_is_fitted
 
 from ..datasets._columns import CONTROL_TYPE
-from ..utils._routing import routing_enabled
+from ..utils._routing import fit_router, routing_enabled
+from ..utils._validation import check_meta_input
 from ._base import PROBA_EPS, MultiLabelClassifierMixin
 
 __all__ = ["ControlAwareClassifier"]
@@ -139,7 +140,7 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         -------
         self : object
         """
-        X = _indexable_rows(X)
+        X = check_meta_input(X)
         is_control = self._control_mask(X)
         Y_checked, _ = self._check_targets(Y, n_samples=len(is_control))
         if Y_checked[is_control].any():
@@ -177,7 +178,7 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         proba : ndarray of shape (n_samples, n_targets)
         """
         check_is_fitted(self, "estimator_")
-        X = _indexable_rows(X)
+        X = check_meta_input(X)
         is_control = self._control_mask(X)
         proba = np.full((len(is_control), self.n_targets_), PROBA_EPS)
         treated = np.flatnonzero(~is_control)
@@ -192,18 +193,9 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         -------
         routing : MetadataRouter
         """
-        return MetadataRouter(owner=self).add(
-            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
-        )
+        return fit_router(self, {"estimator": self.estimator})
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         return tags
-
-
-def _indexable_rows(X):
-    """A DataFrame as it is; any other array-like as an ndarray of its own dtype."""
-    if isinstance(X, pd.DataFrame):
-        return X
-    return check_array(X, dtype=None, ensure_all_finite=False)

@@ -9,12 +9,31 @@ default) every fit parameter goes to every fitted estimator, as before.
 from sklearn import get_config
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 
-__all__ = ["routing_enabled", "route_fit_params"]
+__all__ = ["fit_router", "routing_enabled", "route_fit_params"]
 
 
 def routing_enabled():
     """Whether scikit-learn's metadata routing is on (``enable_metadata_routing``)."""
     return bool(get_config().get("enable_metadata_routing", False))
+
+
+def fit_router(owner, estimators):
+    """A ``MetadataRouter`` that routes the owner's ``fit`` metadata to each estimator's ``fit``.
+
+    Parameters
+    ----------
+    owner : object or str
+        The meta-estimator (or its name), for scikit-learn's routing errors.
+    estimators : dict of str -> estimator
+
+    Returns
+    -------
+    router : MetadataRouter
+    """
+    router = MetadataRouter(owner=owner)
+    for name, estimator in estimators.items():
+        router.add(**{name: estimator}, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+    return router
 
 
 def route_fit_params(owner, estimators, fit_params, groups=None):
@@ -41,9 +60,7 @@ def route_fit_params(owner, estimators, fit_params, groups=None):
     fit_params = dict(fit_params or {})
     if not routing_enabled():
         return {name: fit_params for name in estimators}
-    router = MetadataRouter(owner=owner)
-    for name, estimator in estimators.items():
-        router.add(**{name: estimator}, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+    router = fit_router(owner, estimators)
     if groups is not None and router.consumes("fit", ["groups"]):
         fit_params["groups"] = groups
     routed = process_routing(router, "fit", **fit_params)

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_array
 
-__all__ = ["check_numeric_finite", "show_items"]
+__all__ = ["check_meta_input", "check_numeric_finite", "show_items"]
 
 _N_SHOWN = 5
 
@@ -87,3 +88,16 @@ def _converts(column):
     except (TypeError, ValueError):
         return False
     return True
+
+
+def check_meta_input(X):
+    """Reject sparse, complex or non-2-D ``X`` early; return it indexable by rows.
+
+    DataFrames pass through untouched; other array-likes become ndarrays of
+    their own dtype. The members validate ``X`` themselves (they may take raw
+    frames with string columns); this only gives the clear errors a
+    meta-estimator owes before it starts cross-validating.
+    """
+    if isinstance(X, pd.DataFrame):
+        return X
+    return check_array(X, dtype=None, accept_sparse=False, ensure_all_finite=False)
