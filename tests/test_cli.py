@@ -434,3 +434,30 @@ def test_traceback_flag_re_raises(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         main(["--traceback", "train", "--data", str(tmp_path / "nope"), "--model", "prior",
               "--out", str(tmp_path / "m.skmoa")])
+
+
+class _NaNPrior(PriorClassifier):
+    """A fitted model that predicts NaN (as a diverged network would)."""
+
+    def predict_proba(self, X):
+        return np.full_like(super().predict_proba(X), np.nan)
+
+
+def test_train_refuses_to_save_a_model_that_predicts_nan(monkeypatch, capsys, kaggle_dir, tmp_path):
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_moa.model_zoo import ModelSpec
+    from sklearn_moa.models import ControlAwareClassifier
+
+    def build(full, random_state):
+        return ControlAwareClassifier(make_pipeline(
+            make_column_transformer(("passthrough", ["cp_time"])), _NaNPrior()))
+
+    monkeypatch.setattr("sklearn_moa.model_zoo.MODEL_ZOO",
+                        dict(MODEL_ZOO, nan_model=ModelSpec("nan_model", "test model", None, (), build)))
+    path = tmp_path / "m.skmoa"
+    line = run_error(capsys, ["train", "--data", str(kaggle_dir), "--model", "nan_model",
+                              "--out", str(path), "--quiet"])
+    assert "the fitted nan_model predicts" in line and "not written" in line
+    assert not path.exists()

@@ -21,7 +21,10 @@ from sklearn_moa.datasets import (
     write_submission,
 )
 from sklearn_moa.datasets._columns import (
+    label_combination_facts,
+    label_overlap_facts,
     labels_per_drug_facts,
+    nonscored_cooccurrence_facts,
     nonscored_target_facts,
     rows_per_drug_facts,
     scored_target_facts,
@@ -427,6 +430,80 @@ def test_full_size_statistics(full):
     # cytotoxic drugs push cell viability down
     cyt = y["proteasome_inhibitor"].to_numpy() == 1
     assert c[cyt].mean() < c[~cyt].mean() - 1.0
+
+
+def test_full_size_nonscored_labels_overlap_the_scored_ones_as_in_the_real_data(full):
+    real = label_overlap_facts()
+    drugs = full.drugs
+    has_scored = full.targets.groupby(drugs).max().any(axis=1)
+    has_ns = full.nonscored_targets.groupby(drugs).max().any(axis=1)
+    assert abs(has_scored.sum() - real["drugs_with_scored_label"]) < 0.03 * real["drugs_with_scored_label"]
+    assert abs(has_ns.sum() - real["drugs_with_nonscored_label"]) < 0.05 * real["drugs_with_nonscored_label"]
+    assert abs((has_ns & has_scored).sum() - real["drugs_with_both"]) < 0.15 * real["drugs_with_both"]
+    rows_scored = full.targets.to_numpy().any(axis=1)
+    rows_ns = full.nonscored_targets.to_numpy().any(axis=1)
+    assert abs(rows_ns.sum() - real["rows_with_nonscored_label"]) < 0.08 * real["rows_with_nonscored_label"]
+    assert abs((rows_ns & rows_scored).sum() - real["rows_with_both"]) < 0.2 * real["rows_with_both"]
+    n_with_positives = int((full.nonscored_targets.sum(axis=0) > 0).sum())
+    assert abs(n_with_positives - real["nonscored_targets_with_positives"]) <= 10
+    # per target: positive drugs as in the real data
+    drugs_per_target = full.nonscored_targets.groupby(drugs).max().sum(axis=0).to_numpy()
+    assert np.corrcoef(drugs_per_target, nonscored_target_facts().positive_drugs)[0, 1] > 0.95
+
+
+def test_full_size_multi_label_drugs_carry_real_combinations(full):
+    real = label_combination_facts()
+    drug_labels = full.targets.groupby(full.drugs).max()
+    multi = drug_labels[drug_labels.sum(axis=1) > 1]
+    combos = multi.apply(lambda row: "|".join(sorted(row.index[row == 1])), axis=1)
+    assert combos.isin(set(real["scored_targets"])).all()
+    assert abs(len(combos) - real["drugs"].sum()) < 0.1 * real["drugs"].sum()
+    assert (combos == "kit_inhibitor|pdgfr_inhibitor|vegfr_inhibitor").sum() >= 3
+
+
+def test_full_size_nonscored_labels_on_scored_drugs_follow_real_cooccurrence(full):
+    real = nonscored_cooccurrence_facts()
+    real_pairs = set(zip(real["nonscored_target"], real["scored_target"]))
+    scored = full.targets.groupby(full.drugs).max()
+    nonscored = full.nonscored_targets.groupby(full.drugs).max()
+    both = scored.index[scored.any(axis=1) & nonscored.any(axis=1)]
+    pairs = [(a, b) for drug in both for a in nonscored.columns[nonscored.loc[drug] == 1]
+             for b in scored.columns[scored.loc[drug] == 1]]
+    assert len(pairs) > 100
+    assert np.mean([pair in real_pairs for pair in pairs]) > 0.6
+    ret = nonscored["ret_inhibitor"] == 1
+    assert (scored.loc[ret, ["vegfr_inhibitor", "kit_inhibitor", "pdgfr_inhibitor"]].any(axis=1)).sum() >= 2
+
+
+def test_nonscored_targets_relate_to_scored_ones_by_name_and_cooccurrence():
+    from sklearn_moa.datasets._synthetic import _relations
+
+    ns, sc = nonscored_target_names(), scored_target_names()
+    weights, partners, related = _relations(ns, sc)
+    row = dict(zip(sc, weights[ns.index("abl_inhibitor")]))
+    assert row["bcr-abl_inhibitor"] > 0  # the same kinase by name
+    assert row["src_inhibitor"] >= 3     # three real drugs carry both
+    assert partners[ns.index("ret_inhibitor"), sc.index("vegfr_inhibitor")] == 4
+    # receptor subtypes: an agonist moves its receptor's programme the other way
+    assert weights[ns.index("angiotensin_receptor_agonist"), sc.index("angiotensin_receptor_antagonist")] < 0
+    assert not weights[ns.index("ace_inhibitor")].any()
+    assert related[ns.index("ret_inhibitor"), ns.index("abl_inhibitor")]  # both relate to flt3
+    assert not related.diagonal().any()
+
+
+def test_shared_signatures_mix_scored_programmes_with_their_own():
+    from sklearn_moa.datasets._synthetic import _shared_signatures
+
+    rng = np.random.RandomState(0)
+    scored = rng.randn(4, 50) * (rng.rand(4, 50) < 0.3)
+    own = rng.randn(3, 50) * (rng.rand(3, 50) < 0.3)
+    weights = np.array([[2.0, 0, 0, 0], [1.0, -1.0, 0, 0], [0, 0, 0, 0]])
+    out = _shared_signatures(own, scored, weights, 0.7)
+    for i in (0, 1):
+        shared = weights[i] @ scored
+        cos = out[i] @ shared / np.linalg.norm(out[i]) / np.linalg.norm(shared)
+        assert 0.7 < cos < 1.0
+    np.testing.assert_array_equal(out[2], own[2])  # no relative: its own signature only
 
 
 def test_features_carry_drug_signal(small):

@@ -273,3 +273,35 @@ def test_torch_backend_reproducible_and_picklable():
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "tensorflow imported: False" in done.stdout
+
+
+def _poison_weights_from(epoch_index):
+    """A Keras callback that sets every weight to NaN when epoch ``epoch_index`` (0-based) begins."""
+    import keras
+
+    class PoisonWeights(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == epoch_index:
+                self.model.set_weights([np.full(w.shape, np.nan, dtype=w.dtype) for w in self.model.get_weights()])
+
+    return PoisonWeights()
+
+
+def test_diverging_fit_raises_naming_the_epoch():
+    from sklearn_moa.models import NonFiniteLossError
+
+    X, Y = _data()
+    model = _small(CNN1DClassifier, epochs=4, callbacks=[_poison_weights_from(2)])
+    with pytest.raises(NonFiniteLossError, match="CNN1DClassifier: the training loss became nan at epoch 3"):
+        model.fit(X, Y)
+
+
+def test_diverging_fit_with_early_stopping_restores_the_best_epoch():
+    X, Y = _data()
+    model = _small(TwoHeadNNClassifier, head1_columns=3, epochs=4, early_stopping=True, patience=10,
+                   validation_fraction=0.25, callbacks=[_poison_weights_from(2)])
+    with pytest.warns(RuntimeWarning, match=r"at epoch 3 of training; .* best epoch \([12]\) were restored"):
+        model.fit(X, Y)
+    assert model.n_iter_ == 3
+    proba = model.predict_proba(X)
+    assert np.isfinite(proba).all() and ((proba > 0) & (proba < 1)).all()

@@ -250,3 +250,37 @@ def test_pipeline_gridsearch_and_cross_val_score(moa):
     assert_search_compared(search)
     assert search.best_estimator_.predict_proba(X).shape == Y.shape
     assert moa_cv_scores(_moa_model(), X, Y, cv=KFold(2)).shape == (2,)
+
+
+
+@pytest.fixture
+def nan_in_epoch_3(monkeypatch):
+    """TabNet's weights become NaN after the first batch of its third epoch (a diverged step)."""
+    from sklearn_moa.models._tabnet import _tabnet_parts
+
+    timer = _tabnet_parts().EpochTimer
+    original = timer.on_epoch_begin
+
+    def note_epoch(self, epoch, logs=None):
+        self.epoch = epoch
+        original(self, epoch, logs)
+
+    def poison(self, batch, logs=None):
+        if self.epoch == 2:
+            with torch.no_grad():
+                for p in self.trainer.network.parameters():
+                    p.fill_(float("nan"))
+
+    monkeypatch.setattr(timer, "on_epoch_begin", note_epoch)
+    monkeypatch.setattr(timer, "on_batch_end", poison, raising=False)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_diverging_fit_raises_naming_the_epoch(nan_in_epoch_3, early_stopping):
+    # Even with early stopping: the next batch would crash in pytorch-tabnet's sparsemax.
+    from sklearn_moa.models import NonFiniteLossError
+
+    X, Y = _data()
+    model = TabNetMoAClassifier(**dict(SMALL, epochs=4), early_stopping=early_stopping, random_state=0)
+    with pytest.raises(NonFiniteLossError, match="TabNetMoAClassifier: the network weights became nan at epoch 3"):
+        model.fit(X, Y)

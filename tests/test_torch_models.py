@@ -19,7 +19,12 @@ pytest.importorskip("skorch")
 from sklearn_moa.datasets import make_moa  # noqa: E402
 from sklearn_moa.metrics import moa_log_loss_scorer  # noqa: E402
 from sklearn_moa.model_selection import cross_validate_moa  # noqa: E402
-from sklearn_moa.models import ControlAwareClassifier, DeepCNNClassifier, ResidualNNClassifier  # noqa: E402
+from sklearn_moa.models import (  # noqa: E402
+    ControlAwareClassifier,
+    DeepCNNClassifier,
+    NonFiniteLossError,
+    ResidualNNClassifier,
+)
 from sklearn_moa.models._torch_modules import (  # noqa: E402
     BatchIterator,
     SmoothBCEWithLogitsLoss,
@@ -203,6 +208,96 @@ def test_weight_norm_layers_match_torch_weight_norm():
         before = conv(x)
         conv.weight_v.mul_(3.0)
         assert torch.allclose(conv(x), before, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", [WeightNormLinear(4, 3), WeightNormConv1d(4, 3, 3)])
+def test_weight_norm_of_collapsed_units_stays_finite(layer):
+    # Behind BatchNorm the loss does not depend on g or |v|: Adam's weight
+    # decay alone shrank them to ~1e-21 in a long pretrain + fine-tune fit,
+    # until |v|**2 underflowed in float32, |v| became 0 and g * v / |v| NaN.
+    with torch.no_grad():
+        layer.weight_v.fill_(1e-23)
+        layer.weight_g.fill_(1e-22)
+    assert layer.weight_v.norm() == 0  # the float32 underflow itself
+    x = torch.randn(5, 4) if isinstance(layer, WeightNormLinear) else torch.randn(5, 4, 6)
+    layer(x).sum().backward()
+    assert torch.isfinite(layer(x)).all()
+    assert all(torch.isfinite(p.grad).all() for p in layer.parameters())
+
+
+class _NaNFromEpoch(torch.nn.Module):
+    """Wraps a network; its training logits are NaN from the ``start``-th batch on."""
+
+    def __init__(self, network, start):
+        super().__init__()
+        self.network = network
+        self.start = start
+        self.batches = 0
+
+    @property
+    def output(self):
+        return self.network.output
+
+    def reset_output(self, n_outputs):
+        self.network.reset_output(n_outputs)
+
+    def forward(self, x):
+        logits = self.network(x)
+        if self.training:
+            self.batches += 1
+            if self.batches >= self.start:
+                return logits * float("nan")
+        return logits
+
+
+class _DivergingResidualNN(ResidualNNClassifier):
+    """One training batch per epoch (batch_size >= rows): NaN from epoch ``nan_epoch``."""
+
+    nan_epoch = 3
+
+    def _build_module(self, n_features, n_outputs):
+        return _NaNFromEpoch(super()._build_module(n_features, n_outputs), self.nan_epoch)
+
+
+def test_diverging_fit_raises_naming_the_epoch():
+    X, Y = _toy()
+    model = _DivergingResidualNN(hidden_layer_sizes=(8,), epochs=5, batch_size=256, random_state=0)
+    with pytest.raises(NonFiniteLossError, match=r"_DivergingResidualNN: the training loss became nan at epoch 3 of training"):
+        model.fit(X, Y)
+    assert issubclass(NonFiniteLossError, FloatingPointError)
+
+
+def test_diverging_fit_with_early_stopping_restores_the_best_epoch():
+    X, Y = _toy()
+    model = _DivergingResidualNN(hidden_layer_sizes=(8,), epochs=5, batch_size=256, early_stopping=True,
+                                 patience=10, random_state=0)
+    with pytest.warns(RuntimeWarning, match=r"at epoch 3 of training; .* best epoch \([12]\) were restored"):
+        model.fit(X, Y)
+    assert model.n_iter_ == 3 and len(model.history_["loss"]) == 3  # stopped at the epoch that diverged
+    proba = model.predict_proba(X)
+    assert np.isfinite(proba).all() and ((proba > 0) & (proba < 1)).all()
+
+
+def test_pretraining_on_many_rare_nonscored_targets_stays_finite():
+    # Shaped like the report: hundreds of non-scored targets, most with one or two positives.
+    X, Y = _toy(n=300)
+    rng = np.random.RandomState(0)
+    Y_ns = np.zeros((len(X), 300), dtype=int)
+    for t in range(300):
+        Y_ns[rng.choice(len(X), size=rng.choice([1, 1, 2, 2, 3, 12]), replace=False), t] = 1
+    model = _tiny(ResidualNNClassifier, hidden_layer_sizes=(32, 32), epochs=4, learning_rate=1e-2)
+    model.fit(X, Y, Y_nonscored=Y_ns)
+    assert len(model.pretrain_targets_) == 300
+    assert np.isfinite(model.history_["loss"]).all()
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_diverging_pretraining_names_its_phase():
+    X, Y = _toy()
+    Y_ns = (np.random.RandomState(1).rand(len(X), 5) < 0.2).astype(int)
+    model = _DivergingResidualNN(hidden_layer_sizes=(8,), epochs=5, batch_size=256, random_state=0)
+    with pytest.raises(NonFiniteLossError, match="epoch 3 of pretraining on the non-scored targets"):
+        model.fit(X, Y, Y_nonscored=Y_ns)
 
 
 def test_thread_budget_and_local_seed_restore_torch_state():

@@ -3,8 +3,11 @@
 import sys
 import time
 
+import numpy as np
+
 # FoldAveragedModel lived here in 0.1.0: model files saved by that version name
 # this module, so the name stays importable from it.
+from ..datasets import CONTROL_TYPE
 from ..ensemble import FoldAveragedModel
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
@@ -88,9 +91,28 @@ def run(args):
               f"(folds {result.fold_log_loss_mean:.5f} ± {result.fold_log_loss_std:.5f}), "
               f"fit {extra['fit_time_s']:.1f} s")
 
+    check_fitted_predictions(fitted, data.features, name)
     digest = save_model(
         fitted, args.out, model_name=name, target_names=data.target_names,
         feature_columns=list(data.features.columns), extra=extra,
     )
     print(f"saved {args.out} (sha256 {digest}, checksum in {args.out}.sha256)")
     return 0
+
+
+def check_fitted_predictions(fitted, features, name, n_rows=64):
+    """Raise unless ``fitted`` predicts finite probabilities in (0, 1) for a few treated rows.
+
+    The deep models stop a fit whose loss turns NaN; this is the last check
+    before a model file is written, whatever went wrong.
+    """
+    rows = features[(features["cp_type"] != CONTROL_TYPE).to_numpy()].iloc[:n_rows]
+    if rows.empty:
+        return
+    proba = np.asarray(fitted.predict_proba(rows), dtype=float)
+    if not (np.isfinite(proba) & (proba > 0) & (proba < 1)).all():
+        bad = int((~(np.isfinite(proba) & (proba > 0) & (proba < 1))).sum())
+        raise ValueError(
+            f"the fitted {name} predicts {bad} of {proba.size} probabilities on {len(rows)} training "
+            "rows outside (0, 1) or NaN; the model file is not written."
+        )

@@ -65,7 +65,11 @@ def scored_target_facts():
 
 @lru_cache(maxsize=None)
 def nonscored_target_facts():
-    """The 402 non-scored targets of the real data with positive row counts."""
+    """The 402 non-scored targets of the real data.
+
+    Positive rows, positive drugs, and how many of those drugs also carry a
+    scored label.
+    """
     return _read_fact("nonscored_targets.csv")
 
 
@@ -79,6 +83,24 @@ def rows_per_drug_facts():
 def labels_per_drug_facts():
     """Distribution of scored labels per drug in the real training data."""
     return _read_fact("labels_per_drug.csv")
+
+
+@lru_cache(maxsize=None)
+def label_combination_facts():
+    """Every combination of two or more scored targets a real drug carries, with drug counts."""
+    return _read_fact("multi_label_drug_combinations.csv")
+
+
+@lru_cache(maxsize=None)
+def nonscored_cooccurrence_facts():
+    """Pairs (non-scored, scored target) carried by the same real drug, with drug counts."""
+    return _read_fact("nonscored_scored_cooccurrence.csv")
+
+
+@lru_cache(maxsize=None)
+def label_overlap_facts():
+    """Rows and drugs of the real data with scored labels, non-scored labels and both."""
+    return _read_fact("label_overlap_summary.csv").set_index("fact")["value"]
 
 
 def scored_target_names():

@@ -8,6 +8,7 @@ Kaggle files cannot be downloaded here.
 """
 
 import numbers
+import re
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,9 @@ from ._columns import (
     DRUG_COLUMN,
     GENE_PREFIX,
     ID_COLUMN,
-    labels_per_drug_facts,
+    label_combination_facts,
+    label_overlap_facts,
+    nonscored_cooccurrence_facts,
     nonscored_target_facts,
     rows_per_drug_facts,
     scored_target_facts,
@@ -58,6 +61,27 @@ _CYTOTOXIC = (
     "pi3k_inhibitor", "src_inhibitor", "kit_inhibitor", "flt3_inhibitor",
     "pdgfr_inhibitor", "raf_inhibitor", "egfr_inhibitor", "mek_inhibitor",
 )
+# Words of a target name that say what kind of action it is, not on what:
+# two targets are related when their names share another word (``abl`` in
+# abl_inhibitor and bcr-abl_inhibitor, ``histamine`` in the histamine receptor
+# agonist and antagonist), or when a real drug carries both.
+_GENERIC_WORDS = frozenset("""
+    inhibitor receptor antagonist agonist activator channel kinase protein agent stimulant
+    blocker synthesis enhancer inducer factor modulator expression release ligand cell acid
+    beta alpha atp tyrosine synthase dehydrogenase reductase protease cyclase demethylase lipase
+    transporter atpase oxidase transferase hydrolase phosphatase binding signaling production
+    uptake reuptake secretion partial inverse positive negative allosteric selective analog
+    free ii iii
+""".split())
+# Actions that raise what the target does; the others (inhibitor, antagonist,
+# blocker, ...) lower it, and a related target acting the other way moves the
+# shared programme in the opposite direction.
+_RAISING_ACTIONS = frozenset(
+    "agonist activator stimulant enhancer inducer opener sensitizer releaser".split()
+)
+# Share of a related non-scored target's signature that it takes from its
+# scored relatives' programmes (the rest is its own).
+_SHARED_SIGNATURE = 0.7
 _COMBOS = np.array([(t, d) for t in range(len(CP_TIMES)) for d in range(len(CP_DOSES))])
 _DOSE_SCALE = np.array([0.65, 1.0])
 _TIME_SCALE = np.array([0.75, 1.0, 1.15])
@@ -120,47 +144,171 @@ def _big_label_indices(names, n_big):
     return out
 
 
-def _assign_labels(counts, k_values, k_probs, n_drugs, rng):
-    """Binary (n_drugs, n_targets) matrix with ``counts[t]`` drugs per target.
+def _name_words(name):
+    """The specific words of a target name (see ``_GENERIC_WORDS``)."""
+    words = re.split(r"[_\-()/,]+", name.lower())
+    return {w for w in words if len(w) > 1 and not w.isdigit() and w not in _GENERIC_WORDS}
 
-    The number of labels per labelled drug follows ``k_probs`` over
-    ``k_values``; the remaining drugs get no label.
+
+def _direction(name):
+    """+1 for a target name whose action raises its target, -1 otherwise."""
+    return 1.0 if re.split(r"[_\-]", name)[-1] in _RAISING_ACTIONS else -1.0
+
+
+def _relations(nonscored_names, scored_names):
+    """How each non-scored target relates to the scored targets and to the other non-scored ones.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_nonscored, n_scored)
+        Signed weight of each scored target in a non-scored target's shared
+        programme: one per shared name word, plus the number of real drugs
+        that carry both; negative where their actions go opposite ways.
+    partners : ndarray of shape (n_nonscored, n_scored)
+        Real drugs that carry both (``nonscored_scored_cooccurrence.csv``).
+    nonscored_related : ndarray of bool, shape (n_nonscored, n_nonscored)
+        Non-scored targets related by a name word or by a shared scored relative.
+    """
+    s_words = [_name_words(n) for n in scored_names]
+    n_words = [_name_words(n) for n in nonscored_names]
+    s_dir = np.array([_direction(n) for n in scored_names])
+    n_dir = np.array([_direction(n) for n in nonscored_names])
+    common = np.array([[len(a & b) for b in s_words] for a in n_words], dtype=float)
+    partners = np.zeros_like(common)
+    s_pos = {n: i for i, n in enumerate(scored_names)}
+    n_pos = {n: i for i, n in enumerate(nonscored_names)}
+    for ns, sc, k in nonscored_cooccurrence_facts().itertuples(index=False):
+        if ns in n_pos and sc in s_pos:
+            partners[n_pos[ns], s_pos[sc]] = k
+    weights = (common + partners) * np.outer(n_dir, s_dir)
+    by_word = np.array([[bool(a & b) for b in n_words] for a in n_words])
+    by_relative = (np.abs(weights) > 0).astype(float)
+    nonscored_related = by_word | (by_relative @ by_relative.T > 0)
+    np.fill_diagonal(nonscored_related, False)
+    return weights, partners, nonscored_related
+
+
+def _shared_signatures(own, scored, weights, share):
+    """Non-scored signatures: ``share`` of their variance from related scored programmes.
+
+    Each row of ``own`` (a non-scored target's own sparse signature) is mixed
+    with the weighted sum of its scored relatives' signatures, scaled to the
+    same norm; rows without a relative keep their own signature.
+    """
+    shared = weights @ scored
+    norm_shared = np.linalg.norm(shared, axis=1, keepdims=True)
+    norm_own = np.linalg.norm(own, axis=1, keepdims=True)
+    related = norm_shared[:, 0] > 0
+    out = own.copy()
+    out[related] = (
+        np.sqrt(share) * shared[related] / norm_shared[related] * norm_own[related]
+        + np.sqrt(1.0 - share) * own[related]
+    )
+    return out
+
+
+def _regular_combinations(names, big_labels_full):
+    """The real multi-label combinations of regular drugs: (target indices, real drug count).
+
+    The very frequent compounds carry some of them (``_BIG_DRUG_LABELS``);
+    those drugs are taken off their combination's count.
+    """
+    pos = {n: i for i, n in enumerate(names)}
+    big = [frozenset(labels) for labels in big_labels_full if len(labels) > 1]
+    out = []
+    for combo, n_drugs in label_combination_facts()[["scored_targets", "drugs"]].itertuples(index=False):
+        idx = frozenset(pos[n] for n in combo.split("|") if n in pos)
+        n_drugs -= big.count(idx)
+        if len(idx) > 1 and n_drugs > 0:
+            out.append((np.array(sorted(idx)), n_drugs))
+    return out
+
+
+def _assign_scored_labels(counts, combinations, ratio, n_drugs, rng):
+    """Binary (n_drugs, n_targets) matrix with about ``counts[t]`` drugs per target.
+
+    Multi-label drugs carry the real combinations (``ratio`` times their
+    real number of drugs, stochastically rounded); every other positive goes
+    to a drug of its own; the remaining drugs get no label.
     """
     n_targets = len(counts)
     Y = np.zeros((n_drugs, n_targets), dtype=np.int8)
-    total = int(counts.sum())
-    if total == 0 or n_drugs == 0:
+    if n_drugs == 0:
         return Y
-    ks = np.empty(0, dtype=np.int64)
-    while ks.sum() < total:
-        ks = np.concatenate([ks, rng.choice(k_values, size=total + 1, p=k_probs)])
-    csum = np.cumsum(ks)
-    j = int(np.searchsorted(csum, total))
-    ks = ks[: j + 1].copy()
-    ks[-1] -= csum[j] - total
-    ks = ks[ks > 0][:n_drugs]
-    rng.shuffle(ks)
-    labelled = rng.choice(n_drugs, size=len(ks), replace=False)
-    remaining = counts.astype(np.int64).copy()
-    multi = np.flatnonzero(ks > 1)
-    for i in multi:
-        avail = np.flatnonzero(remaining > 0)
-        if len(avail) == 0:
-            break
-        k = min(int(ks[i]), len(avail))
-        w = remaining[avail].astype(float)
-        chosen = rng.choice(avail, size=k, replace=False, p=w / w.sum())
-        Y[labelled[i], chosen] = 1
-        remaining[chosen] -= 1
-    singles = labelled[ks == 1]
-    tokens = np.repeat(np.arange(n_targets), remaining)
+    combos = [idx for idx, k in combinations for _ in range(_stochastic_round(k * ratio, rng))]
+    rng.shuffle(combos)
+    singles = counts.astype(np.int64).copy()
+    for idx in combos:
+        singles[idx] -= 1
+    tokens = np.repeat(np.arange(n_targets), np.maximum(singles, 0))
     rng.shuffle(tokens)
-    m = min(len(tokens), len(singles))
-    Y[singles[:m], tokens[:m]] = 1
+    n_combos = min(len(combos), n_drugs)
+    labelled = rng.permutation(n_drugs)[: n_combos + len(tokens)]
+    for drug, idx in zip(labelled[:n_combos], combos):
+        Y[drug, idx] = 1
+    singles_at = labelled[n_combos:]
+    Y[singles_at, tokens[: len(singles_at)]] = 1
     return Y
 
 
-def _split_labels(n_rows, rng, frac_scale, scored, nonscored):
+def _assign_nonscored_labels(Y, ratio, partners, nonscored_related, rng):
+    """Drug-level non-scored labels of the regular drugs, given their scored labels ``Y``.
+
+    As in the real data: each non-scored target gets ``ratio`` times its real
+    number of positive drugs, of which as many as really do carry a scored
+    label too, those preferably drugs carrying the scored targets it really
+    co-occurs with (``partners``); the others go to drugs without a scored
+    label. A drug gets a second non-scored label (a related one, where there
+    is one) as often as in the real data, so the real numbers of distinct
+    drugs hold.
+    """
+    facts = nonscored_target_facts()
+    overlap = label_overlap_facts()
+    n_drugs, n_targets = len(Y), len(facts)
+    Yn = np.zeros((n_drugs, n_targets), dtype=np.int8)
+    if n_drugs == 0:
+        return Yn
+    drugs_full = facts["positive_drugs"].to_numpy(float)
+    both_full = facts["drugs_also_with_a_scored_label"].to_numpy(float)
+    n_drugs_t = np.minimum(_stochastic_round(drugs_full * ratio, rng), n_drugs)
+    n_both_t = np.minimum(_stochastic_round(both_full * ratio, rng), n_drugs_t)
+    # labels beyond one per drug, in the real data: on drugs with a scored label, and without
+    reuse = [
+        _stochastic_round((both_full.sum() - overlap["drugs_with_both"]) * ratio, rng)[()],
+        _stochastic_round(
+            (drugs_full.sum() - both_full.sum()
+             - overlap["drugs_with_nonscored_label"] + overlap["drugs_with_both"]) * ratio, rng
+        )[()],
+    ]
+    scored = Y.any(axis=1)
+    labelled = np.zeros(n_drugs, dtype=bool)  # drugs with a non-scored label so far
+    for t in rng.permutation(n_targets):
+        if n_drugs_t[t] == 0:
+            continue
+        carried = Y @ partners[t] if partners[t].any() else np.zeros(n_drugs)
+        related = Yn[:, nonscored_related[t]].any(axis=1)
+        for n_picks, with_scored in ((n_both_t[t], True), (n_drugs_t[t] - n_both_t[t], False)):
+            for _ in range(int(n_picks)):
+                weight = ((scored if with_scored else ~scored) & (Yn[:, t] == 0)).astype(float)
+                if with_scored and (carried * weight).any():
+                    weight *= carried
+                budget = int(not with_scored)
+                if reuse[budget] > 0 and (weight * labelled).any():
+                    weight *= labelled
+                    if (weight * related).any():
+                        weight *= related
+                    reuse[budget] -= 1
+                elif (weight * ~labelled).any():
+                    weight *= ~labelled
+                if not weight.any():
+                    break
+                drug = rng.choice(n_drugs, p=weight / weight.sum())
+                Yn[drug, t] = 1
+                labelled[drug] = True
+    return Yn
+
+
+def _split_labels(n_rows, rng, frac_scale, scored, relations):
     """Drug sizes and drug-level scored / non-scored labels for one split."""
     n_rows_full, _, big_full, regular, n_regular_full = _full_size_structure()
     names = list(scored["target"])
@@ -175,37 +323,24 @@ def _split_labels(n_rows, rng, frac_scale, scored, nonscored):
     d_full = np.maximum(d_full, 0)
     ratio = len(reg) / n_regular_full
     counts = _stochastic_round(d_full * ratio, rng)
-
-    # labels-per-drug distribution of regular labelled drugs
-    lpd = labels_per_drug_facts()
-    k_counts = dict(zip(lpd["labels_per_drug"], lpd["drugs"].astype(float)))
-    for labels in big_labels_full:
-        k_counts[len(labels)] = k_counts.get(len(labels), 0) - 1
-    k_values = np.array([k for k in sorted(k_counts) if k > 0 and k_counts[k] > 0])
-    k_probs = np.array([k_counts[k] for k in k_values])
-    k_probs /= k_probs.sum()
-    Y_reg = _assign_labels(counts, k_values, k_probs, len(reg), rng)
+    combinations = _regular_combinations(names, big_labels_full)
+    Y_reg = _assign_scored_labels(counts, combinations, ratio, len(reg), rng)
 
     Y_big = np.zeros((len(big), n_scored), dtype=np.int8)
     for i, labels in enumerate(big_labels):
         Y_big[i, labels] = 1
 
-    # non-scored targets: about one positive drug per ~6.2 positive rows
-    regular_mean = float(
-        (regular["rows_per_drug"] * regular["drugs"]).sum() / regular["drugs"].sum()
-    )
-    ns_rows = nonscored["positive_rows"].to_numpy().astype(float)
-    ns_counts = np.minimum(_stochastic_round(ns_rows / regular_mean * ratio, rng), len(reg))
-    Yn_reg = np.zeros((len(reg), len(ns_rows)), dtype=np.int8)
-    for t in np.flatnonzero(ns_counts):
-        Yn_reg[rng.choice(len(reg), size=ns_counts[t], replace=False), t] = 1
+    # non-scored labels sit on regular drugs only (the real ones: ~6 rows per drug)
+    _, partners, nonscored_related = relations
+    Yn_reg = _assign_nonscored_labels(Y_reg, ratio, partners, nonscored_related, rng)
+    n_nonscored = Yn_reg.shape[1]
 
     sizes = np.concatenate([[n_ctl] if n_ctl else [], big, reg]).astype(np.int64)
     is_control = np.zeros(len(sizes), dtype=bool)
     if n_ctl:
         is_control[0] = True
     Y = np.vstack([np.zeros((int(n_ctl > 0), n_scored), np.int8), Y_big, Y_reg])
-    Yn = np.vstack([np.zeros((int(n_ctl > 0) + len(big), len(ns_rows)), np.int8), Yn_reg])
+    Yn = np.vstack([np.zeros((int(n_ctl > 0) + len(big), n_nonscored), np.int8), Yn_reg])
     return sizes, is_control, Y, Yn
 
 
@@ -257,11 +392,23 @@ def make_moa(
     labels-per-drug and rows-per-drug distributions (most drugs have 6 rows,
     one per ``cp_time`` x ``cp_dose``; a few frequent compounds have hundreds),
     ~7.8 % ``ctl_vehicle`` rows with no MoA, ~39 % of rows with no scored MoA.
+    Drugs with several scored labels carry the real combinations (kit, pdgfr
+    and vegfr inhibitors; dopamine and serotonin receptor antagonists; ...).
+    The non-scored labels sit on drugs as in the real data: each target on
+    its real number of drugs, mostly drugs without a scored label (at full
+    size ~755 drugs carry one, ~118 of them also a scored label), and those
+    that do have one preferably carry the scored targets the real drugs
+    combine it with (``ret_inhibitor`` with vegfr/kit/pdgfr inhibitors).
     With fewer samples the structure is scaled down (rare targets then have no
     positive at all, as in a small real subset).
 
     The features carry a learnable, nonlinear, noisy signal: each target has a
-    sparse signature over gene and cell columns, partly time dependent; a drug's
+    sparse signature over gene and cell columns, partly time dependent. A
+    non-scored target related to scored ones (a shared specific word in the
+    name, such as ``abl`` or ``histamine``, or real drugs carrying both) takes
+    70 % of its signature's variance from their signatures (negated where
+    the actions go opposite ways, agonist against antagonist) and the rest
+    from its own; about half the non-scored targets have such relatives. A drug's
     profile is the sum of its targets' signatures times a drug potency, scaled
     by dose and time, plus an idiosyncratic drug effect shared by all its
     replicates (so row-wise CV leaks), saturated by ``tanh``; cytotoxic drugs
@@ -325,15 +472,15 @@ def make_moa(
     rng = np.random.default_rng(rs.randint(0, 2**31 - 1, size=4))
 
     scored = scored_target_facts()
-    nonscored = nonscored_target_facts()
     target_names = list(scored["target"])
-    nonscored_names = list(nonscored["target"])
+    nonscored_names = list(nonscored_target_facts()["target"])
     n_scored, n_nonscored = len(target_names), len(nonscored_names)
     n_features = n_genes + n_cells
 
     # --- drugs and labels of each split ------------------------------------
-    tr = _split_labels(int(n_samples), rng, 1.0, scored, nonscored)
-    te = _split_labels(int(n_test_samples), rng, 1.0, scored, nonscored)
+    relations = _relations(nonscored_names, target_names)
+    tr = _split_labels(int(n_samples), rng, 1.0, scored, relations)
+    te = _split_labels(int(n_test_samples), rng, 1.0, scored, relations)
     sizes = np.concatenate([tr[0], te[0]])
     is_control = np.concatenate([tr[1], te[1]])
     Y = np.vstack([tr[2], te[2]])
@@ -363,15 +510,22 @@ def make_moa(
     # one-vs-rest LogisticRegression(C=0.05) scores ~0.017 against ~0.021 for the prior
     S1 = _signatures(n_scored, n_genes, n_cells, rng, (15, 60), 0.6)
     S2 = _signatures(n_scored, n_genes, n_cells, rng, (5, 25), 0.48)
-    Sn = _signatures(n_nonscored, n_genes, n_cells, rng, (5, 20), 0.3)
+    # non-scored mechanisms move the programmes of their scored relatives
+    # (same kinase family, receptor subtypes, drugs that carry both) plus their own
+    weights = relations[0]
+    Sn1 = _shared_signatures(_signatures(n_nonscored, n_genes, n_cells, rng, (15, 60), 0.6), S1,
+                             weights, _SHARED_SIGNATURE)
+    Sn2 = _shared_signatures(_signatures(n_nonscored, n_genes, n_cells, rng, (5, 25), 0.48), S2,
+                             weights, _SHARED_SIGNATURE)
     potency = rng.lognormal(0.0, 0.5, size=n_drugs)
     potency *= np.where(rng.random(n_drugs) < 0.15, 0.25, 1.0)  # barely active drugs
     # the very frequent compounds are strong reference compounds
     frequent = (sizes > _MAX_REGULAR_ROWS) & ~is_control
     potency[frequent] = np.maximum(potency[frequent], 1.2)
     Yf = Y.astype(float)
-    early = signal_strength * potency[:, None] * (Yf @ S1 + Yn.astype(float) @ Sn)
-    late = signal_strength * potency[:, None] * (Yf @ S2)
+    Ynf = Yn.astype(float)
+    early = signal_strength * potency[:, None] * (Yf @ S1 + Ynf @ Sn1)
+    late = signal_strength * potency[:, None] * (Yf @ S2 + Ynf @ Sn2)
     # idiosyncratic drug effect: low-rank + sparse, shared by all replicates
     n_factors = 12
     B = rng.normal(size=(n_factors, n_features)) / np.sqrt(n_factors)
@@ -474,7 +628,8 @@ def make_moa(
         f"{n_genes} gene (g-*) and {n_cells} cell (c-*) columns; {n_scored} scored and "
         f"{n_nonscored} non-scored targets with the real training set's prevalences.\n"
         "Labels are constant within a drug; ctl_vehicle rows carry no MoA.\n"
-        "Signal: sparse per-target signatures (partly time dependent) x drug potency x\n"
+        "Signal: sparse per-target signatures (partly time dependent; non-scored ones share\n"
+        "those of related scored targets) x drug potency x\n"
         "dose/time, plus a drug-specific effect shared by replicates, tanh saturation,\n"
         "a cell-death threshold on cytotoxic drugs, heavy tailed row noise."
     )

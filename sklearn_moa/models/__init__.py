@@ -10,6 +10,7 @@ from ._base import MoAClassifierBase, MultiLabelClassifierMixin
 from ._cnn1d import CNN1DClassifier
 from ._control import ControlAwareClassifier
 from ._deep_cnn import DeepCNNClassifier
+from ._divergence import NonFiniteLossError
 from ._linear import LogisticMoAClassifier
 from ._prior import PriorClassifier
 from ._residual_nn import ResidualNNClassifier
@@ -25,6 +26,7 @@ __all__ = [
     "LogisticMoAClassifier",
     "MoAClassifierBase",
     "MultiLabelClassifierMixin",
+    "NonFiniteLossError",
     "PriorClassifier",
     "ResidualNNClassifier",
     "SVMMoAClassifier",

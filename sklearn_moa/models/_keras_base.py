@@ -25,7 +25,9 @@ are (``_input_widths``) and cut ``X`` into them (``_network_inputs``).
 """
 
 import contextlib
+import functools
 import logging
+import math
 import random
 import sys
 import warnings
@@ -38,6 +40,7 @@ from sklearn.utils._param_validation import Interval
 from ..utils._optional import MissingOptionalDependency, import_optional
 from ..utils._prevalence import prevalence_logits
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
+from ._divergence import non_finite_loss, non_finite_loss_error, warn_restored
 
 __all__ = ["KERAS_EXTRA", "KerasMoAClassifier", "check_layer_widths", "fill_keras_docs", "import_keras", "local_keras_seed"]
 
@@ -319,12 +322,13 @@ class KerasMoAClassifier(MoAClassifierBase):
             validation_data = (_take(inputs, valid), Y[valid])
             inputs, Y = _take(inputs, train), Y[train]
         callbacks = list(self.callbacks or [])
+        stopper = None
         if self.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=self.patience, restore_best_weights=True
-                )
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=self.patience, restore_best_weights=True
             )
+            callbacks.append(stopper)
+        callbacks.append(_guard_class(keras)(type(self).__name__, stopper))
         n_steps = self.epochs * -(-len(Y) // self.batch_size)
         run_eagerly = keras.backend.backend() == "tensorflow" and n_steps <= _EAGER_MAX_STEPS
         with local_keras_seed(keras, seed), _quiet_tensorflow():
@@ -413,6 +417,44 @@ def _take(inputs, rows):
     if isinstance(inputs, list):
         return [part[rows] for part in inputs]
     return inputs[rows]
+
+
+@functools.cache
+def _guard_class(keras):
+    """The Keras callback class that stops a diverged fit (Keras is imported on first use)."""
+
+    class NonFiniteLossGuard(keras.callbacks.Callback):
+        """At each epoch's end, stop if ``loss``, ``val_loss`` or the weights are not finite.
+
+        With ``stopper`` (the fit's ``EarlyStopping``) holding a best epoch of
+        finite validation loss, its weights are restored, training stops and
+        a warning says so; otherwise a
+        :class:`~sklearn_moa.models.NonFiniteLossError` is raised.
+        """
+
+        def __init__(self, model_name, stopper):
+            super().__init__()
+            self.model_name = model_name
+            self.stopper = stopper
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            weights_finite = all(np.isfinite(w).all() for w in self.model.get_weights())
+            bad = non_finite_loss({
+                "training loss": logs.get("loss"), "validation loss": logs.get("val_loss"),
+                "network weights": None if weights_finite else float("nan"),
+            })
+            if bad is None:
+                return
+            stopper = self.stopper
+            if stopper is not None and stopper.best_weights is not None and math.isfinite(stopper.best):
+                self.model.set_weights(stopper.best_weights)
+                self.model.stop_training = True
+                warn_restored(self.model_name, "training", epoch + 1, *bad, stopper.best_epoch + 1)
+                return
+            raise non_finite_loss_error(self.model_name, "training", epoch + 1, *bad)
+
+    return NonFiniteLossGuard
 
 
 def _start_from_prevalence(output_layer, Y):

@@ -20,6 +20,7 @@ what it is good at (the training loop, callbacks, history) through a plain
 Subclasses only build their torch network (``_build_module``).
 """
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -30,6 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..utils._prevalence import prevalence_logits
 from ..utils._targets import check_multilabel_targets
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
+from ._divergence import non_finite_loss, non_finite_loss_error, warn_restored
 from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
 
 __all__ = ["SkorchMoAClassifier"]
@@ -213,11 +215,12 @@ class SkorchMoAClassifier(MoAClassifierBase):
             if pretrain_Y is not None:
                 epochs = self.epochs if self.pretrain_epochs is None else self.pretrain_epochs
                 _start_from_prevalence(module.output, pretrain_Y[train])
-                pretrained = self._train(module, X, pretrain_Y, train, valid, epochs)
+                phase = "pretraining on the non-scored targets"
+                pretrained = self._train(module, X, pretrain_Y, train, valid, epochs, phase)
                 self.pretrain_history_ = _plain_history(pretrained.history)
                 module.reset_output(Y.shape[1])
             _start_from_prevalence(module.output, Y[train])
-            net = self._train(module, X, Y, train, valid, self.epochs)
+            net = self._train(module, X, Y, train, valid, self.epochs, "training")
         self.network_ = net.module_.eval()
         self.history_ = _plain_history(net.history)
         self.n_iter_ = len(net.history)
@@ -244,8 +247,11 @@ class SkorchMoAClassifier(MoAClassifierBase):
         torch = import_torch(type(self).__name__)
         return torch.as_tensor(Y_nonscored[:, informative], dtype=torch.float32)
 
-    def _train(self, module, X, Y, train, valid, epochs):
-        """Run one skorch training phase of ``module`` and return the fitted net."""
+    def _train(self, module, X, Y, train, valid, epochs, phase):
+        """Run one skorch training phase of ``module`` and return the fitted net.
+
+        ``phase`` names it in the error raised when its loss turns NaN.
+        """
         torch = import_torch(type(self).__name__)
         from skorch import NeuralNet
         from skorch.helper import predefined_split
@@ -269,7 +275,8 @@ class SkorchMoAClassifier(MoAClassifierBase):
             iterator_train__shuffle=True,
             iterator_valid=BatchIterator,
             train_split=None if valid_data is None else predefined_split(valid_data),
-            callbacks=self._callbacks(epochs, len(train)),
+            callbacks=[*self._callbacks(epochs, len(train)),
+                       ("non_finite_loss", _guard_class()(type(self).__name__, phase))],
             device=self._device(),
             verbose=self.verbose,
         )
@@ -315,6 +322,43 @@ class SkorchMoAClassifier(MoAClassifierBase):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
                 logits.append(self.network_(batch.to(device)).cpu().numpy())
         return expit(np.concatenate(logits).astype(np.float64))
+
+
+@functools.cache
+def _guard_class():
+    """The skorch callback class that stops a diverged fit (skorch is imported on first use)."""
+    torch = import_torch()
+    from skorch.callbacks import Callback, EarlyStopping
+
+    class NonFiniteLossGuard(Callback):
+        """At each epoch's end, stop if the losses or weights are NaN or infinite.
+
+        With early stopping that kept a best epoch, training stops there
+        (skorch's ``KeyboardInterrupt``), its ``on_train_end`` restores the
+        best weights, and a warning says so; otherwise a
+        :class:`~sklearn_moa.models.NonFiniteLossError` is raised.
+        """
+
+        def __init__(self, model, phase):
+            self.model = model
+            self.phase = phase
+
+        def on_epoch_end(self, net, **kwargs):
+            row = net.history[-1]
+            weights_finite = all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
+            bad = non_finite_loss({
+                "training loss": row.get("train_loss"), "validation loss": row.get("valid_loss"),
+                "network weights": None if weights_finite else float("nan"),
+            })
+            if bad is None:
+                return
+            stopper = next((cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopping)), None)
+            if stopper is not None and stopper.load_best and stopper.best_model_weights_ is not None:
+                warn_restored(self.model, self.phase, row["epoch"], *bad, stopper.best_epoch_)
+                raise KeyboardInterrupt  # skorch's way to end training; on_train_end restores
+            raise non_finite_loss_error(self.model, self.phase, row["epoch"], *bad)
+
+    return NonFiniteLossGuard
 
 
 def _plain_history(history):

@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..metrics import mean_columnwise_log_loss
 from ..utils._optional import import_optional
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
+from ._divergence import non_finite_loss, non_finite_loss_error
 from ._torch_utils import local_torch_seed
 
 __all__ = ["TabNetMoAClassifier"]
@@ -250,7 +251,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
         eval_set = [] if valid is None else [(X[valid], Y[valid])]
         parts = _tabnet_parts()
         timer = parts.EpochTimer()
-        callbacks = [timer]
+        callbacks = [timer, parts.NonFiniteLossGuard(type(self).__name__)]
         if self.lr_schedule == "plateau":
             monitor = "valid_" + parts.metric_name if eval_set else "loss"
             callbacks.append(parts.PlateauSchedule(monitor))
@@ -359,13 +360,15 @@ def _tabnet_parts():
     metric_name = _METRIC_NAME
 
     class ValidationLogLoss(metrics.Metric):
-        """The competition metric on logits; defined for single-class columns."""
+        """The competition metric on logits (NaN for non-finite logits); defined for single-class columns."""
 
         def __init__(self):
             self._name = metric_name
             self._maximize = False
 
         def __call__(self, y_true, y_score):
+            if not np.isfinite(y_score).all():  # diverged: NonFiniteLossGuard names the epoch
+                return float("nan")
             return mean_columnwise_log_loss(y_true, expit(y_score))
 
     class PlateauSchedule(callbacks.Callback):
@@ -396,6 +399,36 @@ def _tabnet_parts():
         def on_epoch_end(self, epoch, logs=None):
             self.seconds.append(time.perf_counter() - self._start)
 
+    class NonFiniteLossGuard(callbacks.Callback):
+        """Stop the fit with a NonFiniteLossError once a loss or the weights are not finite.
+
+        Checked after every batch, not only every epoch: pytorch-tabnet's
+        sparsemax fails with an IndexError on NaN attention, so the next
+        batch of a diverged network would crash inside pytorch-tabnet. The
+        fit therefore stops at once, with or without early stopping.
+        """
+
+        def __init__(self, model_name):
+            super().__init__()
+            self.model_name = model_name
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch + 1
+
+        def on_batch_end(self, batch, logs=None):
+            self._check({"training loss": (logs or {}).get("loss")})
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._check({"validation loss": (logs or {}).get("valid_" + metric_name)})
+
+        def _check(self, losses):
+            import torch
+
+            weights_finite = all(bool(torch.isfinite(p).all()) for p in self.trainer.network.parameters())
+            bad = non_finite_loss({**losses, "network weights": None if weights_finite else float("nan")})
+            if bad is not None:
+                raise non_finite_loss_error(self.model_name, "training", self.epoch, *bad)
+
     return type(
         "TabNetParts",
         (),
@@ -404,5 +437,6 @@ def _tabnet_parts():
             ValidationLogLoss=ValidationLogLoss,
             PlateauSchedule=PlateauSchedule,
             EpochTimer=EpochTimer,
+            NonFiniteLossGuard=NonFiniteLossGuard,
         ),
     )

@@ -26,9 +26,14 @@ __all__ = [
 ]
 
 
+#: Floor of the weight norm's ``||v||`` (as ``F.normalize``'s ``eps``).
+_NORM_FLOOR = 1e-12
+
+
 def _norm_per_output(weight):
-    """L2 norm of each output unit's weights, shaped to broadcast over ``weight``."""
-    return weight.flatten(1).norm(dim=1).view(-1, *([1] * (weight.dim() - 1)))
+    """L2 norm of each output unit's weights (floored), shaped to broadcast over ``weight``."""
+    norm = weight.flatten(1).norm(dim=1).clamp_min(_NORM_FLOOR)
+    return norm.view(-1, *([1] * (weight.dim() - 1)))
 
 
 class WeightNormLinear(nn.Module):
@@ -38,6 +43,16 @@ class WeightNormLinear(nn.Module):
     module: torch's hook and parametrization versions cannot be pickled
     (the parametrization refuses serialisation except through a state dict),
     and the fitted estimators must be.
+
+    ``||v||`` is floored at ``1e-12``, which torch's version does not do. A
+    weight-normed layer followed by BatchNorm is scale invariant: the loss
+    does not depend on ``g`` or the size of ``v``, so only Adam's weight
+    decay acts on them, and in long trainings (pretraining then fine-tuning
+    on 20,000 rows) it shrinks the ``g`` and ``v`` of some units
+    geometrically, to ``1e-21`` and below, until ``||v||**2`` underflows in
+    float32: ``||v||`` becomes 0 and ``g * v / ||v||`` NaN, which then spreads
+    to every weight in one step. With the floor such a unit's weights stay
+    finite (and about zero, as they were).
     """
 
     def __init__(self, in_features, out_features, bias=True):
@@ -69,7 +84,7 @@ class WeightNormConv1d(nn.Module):
         self.bias = conv.bias
 
     def forward(self, x):
-        weight = self.weight_v * (self.weight_g / self.weight_v.norm())
+        weight = self.weight_v * (self.weight_g / self.weight_v.norm().clamp_min(_NORM_FLOOR))
         return F.conv1d(x, weight, self.bias, padding=self.padding)
 
 
