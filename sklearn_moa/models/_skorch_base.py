@@ -28,7 +28,7 @@ from scipy.special import expit
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase, check_multilabel_targets
-from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
+from ._torch_utils import import_torch, local_torch_seed, resolve_torch_device, torch_thread_budget
 
 __all__ = ["SkorchMoAClassifier"]
 
@@ -201,10 +201,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
         raise NotImplementedError
 
     def _device(self):
-        torch = import_torch(type(self).__name__)
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        return self.device
+        return resolve_torch_device(self.device, type(self).__name__)
 
     def _fit_targets(self, X, Y, seeds, Y_nonscored=None):
         torch = import_torch(type(self).__name__)

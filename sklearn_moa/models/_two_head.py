@@ -1,4 +1,4 @@
-"""The seed notebook's two-head neural network as a multi-label estimator."""
+"""The blog post's two-head neural network as a multi-label estimator."""
 
 from numbers import Integral, Real
 
@@ -16,7 +16,7 @@ from ._keras_base import (
 
 __all__ = ["TwoHeadNNClassifier"]
 
-#: Width of head 1 in the seed: 50 gene + 10 cell PCA components.
+#: Width of head 1 in the blog post: 50 gene + 10 cell PCA components.
 SEED_HEAD1_WIDTH = 60
 
 #: Name prefixes of the ``"two_head"`` preset's head-1 columns (gene and cell PCA).
@@ -25,9 +25,9 @@ HEAD1_PREFIXES = TWO_HEAD_PREFIXES[0]
 
 @fill_keras_docs
 class TwoHeadNNClassifier(KerasMoAClassifier):
-    """The seed's two-head neural network ("NN model"), on Keras 3.
+    """The blog post's two-head neural network ("NN model"), on Keras 3.
 
-    Head 1 reads the PCA components (50 gene + 10 cell in the seed), head 2
+    Head 1 reads the PCA components (50 gene + 10 cell in the blog post), head 2
     the 872 g-/c- features and the 15 row statistics. Layer for layer:
 
     - head 1: BatchNorm, Dropout ``head1_dropout``, Dense 512 elu (Glorot
@@ -39,7 +39,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
       256 relu (LeCun normal), BatchNorm, Dense ``n_targets`` relu, BatchNorm,
       Dense ``n_targets`` sigmoid.
 
-    With the seed's input widths (60 and 887) and the 206 MoA targets the
+    With the blog post's input widths (60 and 887) and the 206 MoA targets the
     network has 1,384,292 parameters (1,376,866 trainable). It is trained with
     binary cross-entropy (label smoothing 0.001) and Adam (learning rate 1e-4,
     Keras 2 decay 1e-4), batch 128, for 50 epochs.
@@ -92,7 +92,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
 
     See Also
     --------
-    CNN1DClassifier : The seed's other Keras model.
+    CNN1DClassifier : The blog post's other Keras model.
 
     Notes
     -----
@@ -139,6 +139,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         validation_fraction=0.1,
         patience=5,
         callbacks=None,
+        device="auto",
         random_state=None,
         verbose=0,
     ):
@@ -157,6 +158,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.callbacks = callbacks
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
