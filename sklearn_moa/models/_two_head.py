@@ -30,14 +30,16 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
     Head 1 reads the PCA components (50 gene + 10 cell in the blog post), head 2
     the 872 g-/c- features and the 15 row statistics. Layer for layer:
 
-    - head 1: BatchNorm, Dropout ``head1_dropout``, Dense 512 elu (Glorot
-      normal), BatchNorm, Dense 256 elu;
+    - head 1: BatchNorm, Dropout ``head1_dropout``, Dense 512 elu, BatchNorm,
+      Dense 256 elu (Glorot normal);
     - body: head 1's output concatenated with head 2, BatchNorm, Dropout
-      ``body_dropout``, then Dense 512, 512, 256, 256 relu, each but the first
-      after a BatchNorm;
+      ``body_dropout``, then Dense 512, 512, 256, 256 relu (Glorot normal),
+      each but the first after a BatchNorm;
     - tail: the average of head 1's and the body's outputs, BatchNorm, Dense
-      256 relu (LeCun normal), BatchNorm, Dense ``n_targets`` relu, BatchNorm,
-      Dense ``n_targets`` sigmoid.
+      256 relu, BatchNorm, Dense ``n_targets`` relu (LeCun normal), BatchNorm,
+      Dense ``n_targets`` sigmoid (Glorot uniform, Keras' default).
+
+    The initialisers are the blog post's (its code lists them per layer).
 
     With the blog post's input widths (60 and 887) and the 206 MoA targets the
     network has 1,384,292 parameters (1,376,866 trainable). It is trained with
@@ -218,7 +220,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         for i, units in enumerate(self.head1_units):
             if i:
                 head1 = layers.BatchNormalization()(head1)
-            head1 = dense(units, "elu", init.GlorotNormal if i == 0 else init.GlorotUniform)(head1)
+            head1 = dense(units, "elu", init.GlorotNormal)(head1)
 
         body = layers.Concatenate()([head1, head2_input])
         body = layers.BatchNormalization()(body)
@@ -226,14 +228,14 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         for i, units in enumerate(self.body_units):
             if i:
                 body = layers.BatchNormalization()(body)
-            body = dense(units, "relu")(body)
+            body = dense(units, "relu", init.GlorotNormal)(body)
 
         tail = layers.Average()([body, head1])
         for i, units in enumerate(self.tail_units):
             tail = layers.BatchNormalization()(tail)
-            tail = dense(units, "relu", init.LecunNormal if i == 0 else init.GlorotUniform)(tail)
+            tail = dense(units, "relu", init.LecunNormal)(tail)
         tail = layers.BatchNormalization()(tail)
-        tail = dense(n_outputs, "relu")(tail)
+        tail = dense(n_outputs, "relu", init.LecunNormal)(tail)
         tail = layers.BatchNormalization()(tail)
         output = dense(n_outputs, "sigmoid")(tail)
         return keras.Model([head1_input, head2_input], output, name="two_head_nn")
