@@ -24,6 +24,7 @@ from sklearn.compose import make_column_transformer
 from sklearn.pipeline import make_pipeline
 
 from .models import ControlAwareClassifier, PriorClassifier
+from .utils._optional import MissingOptionalDependency
 
 __all__ = ["ModelSpec", "MODEL_ZOO", "SETTINGS", "DEVICES", "build_model"]
 
@@ -309,7 +310,7 @@ def build_model(name, *, settings=None, full=False, random_state=0, device=None)
         raise ValueError(f"Unknown device {device!r}; choose one of {', '.join(DEVICES)}.")
     spec = MODEL_ZOO[name]
     if not spec.available():
-        raise ImportError(
+        raise MissingOptionalDependency(
             f"Model {name!r} needs the extra {spec.extra!r}: pip install 'sklearn-moa[{spec.extra}]'"
         )
     if settings == "blog" and spec.blog is not None:

@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..metrics import mean_columnwise_log_loss
 from ..utils._optional import import_optional
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
+from ..utils._prevalence import prevalence_logits
 from ._torch_utils import local_torch_seed, resolve_torch_device
 
 __all__ = ["TabNetMoAClassifier"]
@@ -259,8 +260,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
         eval_set = [] if valid is None else [(X[valid], Y[valid])]
         # TabNet's output layer has no bias: a fixed offset, the logit of each
         # target's training prevalence, starts the outputs there (see Notes).
-        prevalence = np.clip(Y_train.mean(axis=0, dtype=np.float64), 1e-4, 1 - 1e-4)
-        self.logit_offset_ = np.log(prevalence / (1 - prevalence))
+        self.logit_offset_ = prevalence_logits(Y_train)
         parts = _tabnet_parts()
         metric = type("ValidationLogLoss", (parts.ValidationLogLoss,), {"offset": self.logit_offset_})
         timer = parts.EpochTimer()
