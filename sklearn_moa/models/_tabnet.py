@@ -27,8 +27,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..metrics import mean_columnwise_log_loss
 from ..utils._optional import import_optional
-from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ..utils._prevalence import prevalence_logits
+from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._torch_utils import local_torch_seed, resolve_torch_device
 
 __all__ = ["TabNetMoAClassifier"]
