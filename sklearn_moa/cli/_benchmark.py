@@ -11,13 +11,15 @@ from .. import __version__
 from ..model_selection import compare_models
 from ._data import check_pretraining_data, describe_source, training_data
 from ._reports import format_table, write_reports
-from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
+from ._zoo import (
+    add_model_arguments, build_models, chosen_settings, enable_epoch_progress, nonscored_fit_params,
+)
 
 __all__ = ["add_parser", "run"]
 
 QUICK_FOLDS = 3
-#: Folds of ``--full``: 5, the usual choice of the LISH-MoA kernels. The seed's
-#: TabNet protocol used 13 (``--full --folds 13``).
+#: Folds of the full and blog settings: 5, the usual choice of the LISH-MoA
+#: kernels. The blog post's TabNet protocol used 13 (``--settings blog --folds 13``).
 FULL_FOLDS = 5
 
 
@@ -38,9 +40,9 @@ def add_parser(subparsers):
                         help="comma-separated model names (default: every installed model; "
                              "see `sklearn-moa models`)")
     parser.add_argument("--folds", type=int, metavar="K",
-                        help=f"number of CV folds (default: {QUICK_FOLDS}, or {FULL_FOLDS} with --full)")
-    parser.add_argument("--full", action="store_true",
-                        help="the seed's epochs, sizes and folds instead of the quick settings")
+                        help=f"number of CV folds (default: {QUICK_FOLDS}, or {FULL_FOLDS} with the "
+                             "full or blog settings)")
+    add_model_arguments(parser)
     parser.add_argument("--samples", type=int, default=6000, metavar="N",
                         help="rows of synthetic data when --data is not given (default: 6000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of folds, data and models")
@@ -86,15 +88,16 @@ def _say(message, quiet):
 
 def run(args):
     """Run the benchmark described by the parsed ``args``; return the exit code."""
-    folds = args.folds if args.folds is not None else (FULL_FOLDS if args.full else QUICK_FOLDS)
+    settings = chosen_settings(args)
+    folds = args.folds if args.folds is not None else (QUICK_FOLDS if settings == "quick" else FULL_FOLDS)
     if folds < 2:
         raise ValueError(f"--folds must be at least 2; got {folds}.")
-    models = build_models(args.models, full=args.full, random_state=args.seed)
+    models = build_models(args.models, settings=settings, random_state=args.seed, device=args.device)
     data = training_data(args.data, n_samples=args.samples, random_state=args.seed)
     check_pretraining_data(args.pretrain, data)
     print(describe_source(args.data, data))
     print(f"{len(models)} model(s), {folds}-fold {'drug-aware ' if data.drugs is not None else ''}"
-          f"CV, {'full' if args.full else 'quick'} settings")
+          f"CV, {settings} settings")
     sys.stdout.flush()
 
     rows, results, failed, pretrained = [], {}, {}, []
@@ -141,7 +144,9 @@ def run(args):
         "n_targets": int(data.targets.shape[1]),
         "drug_aware": data.drugs is not None,
         "folds": folds,
-        "full": bool(args.full),
+        "full": settings != "quick",
+        "settings": settings,
+        "device": args.device,
         "seed": args.seed,
         "pretrained_on_nonscored": pretrained,
         "failed": failed,

@@ -13,7 +13,9 @@ from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
 from ._persistence import save_model
-from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
+from ._zoo import (
+    add_model_arguments, build_models, chosen_settings, enable_epoch_progress, nonscored_fit_params,
+)
 
 __all__ = ["FoldAveragedModel", "add_parser", "run"]
 
@@ -39,8 +41,7 @@ def add_parser(subparsers):
     parser.add_argument("--checkpoint-dir", metavar="DIR",
                         help="with --folds: save each finished fold model in DIR and resume "
                              "from it when run again with the same settings")
-    parser.add_argument("--full", action="store_true",
-                        help="the seed's epochs and sizes instead of the quick settings")
+    add_model_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed of folds and model")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="folds fitted in parallel (default: 1)")
@@ -59,7 +60,9 @@ def run(args):
         raise ValueError("--checkpoint-dir needs --folds: only CV folds are checkpointed.")
     if args.folds is not None and args.folds < 2:
         raise ValueError(f"--folds must be at least 2; got {args.folds}.")
-    [(name, model)] = build_models(args.model, full=args.full, random_state=args.seed).items()
+    settings = chosen_settings(args)
+    [(name, model)] = build_models(args.model, settings=settings, random_state=args.seed,
+                                   device=args.device).items()
     data = training_data(args.data)
     check_pretraining_data(args.pretrain, data)
     fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
@@ -70,7 +73,8 @@ def run(args):
     if not args.quiet and args.jobs in (None, 1):
         enable_epoch_progress(model)
 
-    extra = {"full": bool(args.full), "seed": args.seed, "pretrained": bool(fit_params)}
+    extra = {"full": settings != "quick", "settings": settings, "device": args.device,
+             "seed": args.seed, "pretrained": bool(fit_params)}
     start = time.perf_counter()
     if args.folds is None:
         fitted = model.fit(data.features, data.targets, **fit_params)

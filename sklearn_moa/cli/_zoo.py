@@ -2,9 +2,12 @@
 
 import inspect
 
-from ..model_zoo import MODEL_ZOO, build_model
+from ..model_zoo import DEVICES, MODEL_ZOO, SETTINGS, build_model
 
-__all__ = ["models_table", "build_models", "enable_epoch_progress", "nonscored_fit_params"]
+__all__ = [
+    "models_table", "build_models", "add_model_arguments", "chosen_settings",
+    "enable_epoch_progress", "nonscored_fit_params",
+]
 
 
 def models_table():
@@ -19,10 +22,34 @@ def models_table():
     ]
 
 
-def build_models(names=None, *, full=False, random_state=0):
+def add_model_arguments(parser):
+    """The options that pick the models' settings and device: ``--settings``, ``--full``, ``--device``."""
+    parser.add_argument("--settings", choices=SETTINGS, default=None,
+                        help="quick (default): small, fast settings that work; full: full-size "
+                             "settings that work; blog: the blog post's published layers, "
+                             "optimiser, epochs and batch sizes (models not from the blog post "
+                             "use full)")
+    parser.add_argument("--full", action="store_true", help="same as --settings full")
+    parser.add_argument("--device", choices=DEVICES, default=None,
+                        help="device of the torch, TabNet and Keras models (auto: the GPU when "
+                             "one is available); the other models run on the CPU (default: each "
+                             "model's own, the CPU for torch and TabNet, the backend's choice "
+                             "for Keras)")
+
+
+def chosen_settings(args):
+    """The settings name the parsed ``--settings``/``--full`` options ask for."""
+    if args.full and args.settings not in (None, "full"):
+        raise ValueError(f"--full and --settings {args.settings} contradict each other; give one.")
+    return args.settings or ("full" if args.full else "quick")
+
+
+def build_models(names=None, *, settings=None, full=False, random_state=0, device=None):
     """Build the models to run: the comma-separated ``names``, or every installed one.
 
-    Every name is checked (and its model built) before anything runs.
+    Every name is checked (and its model built) before anything runs;
+    ``settings``, ``full``, ``random_state`` and ``device`` are those of
+    :func:`~sklearn_moa.model_zoo.build_model`.
 
     Returns
     -------
@@ -41,7 +68,10 @@ def build_models(names=None, *, full=False, random_state=0):
         chosen = list(dict.fromkeys(name.strip() for name in names.split(",") if name.strip()))
     if not chosen:
         raise ValueError("no model to run; see `sklearn-moa models` for the names.")
-    return {name: build_model(name, full=full, random_state=random_state) for name in chosen}
+    return {
+        name: build_model(name, settings=settings, full=full, random_state=random_state, device=device)
+        for name in chosen
+    }
 
 
 def _final_step(model):

@@ -1,4 +1,4 @@
-"""The seed notebook's 1D convolutional network as a multi-label estimator."""
+"""The blog post's 1D convolutional network as a multi-label estimator."""
 
 from numbers import Integral, Real
 
@@ -18,9 +18,9 @@ __all__ = ["CNN1DClassifier"]
 
 @fill_keras_docs
 class CNN1DClassifier(KerasMoAClassifier):
-    """The seed's 1D CNN, on Keras 3: the feature vector read as a one-channel signal.
+    """The blog post's 1D CNN, on Keras 3: the feature vector read as a one-channel signal.
 
-    Input ``(n_features, 1)`` (the 872 g-/c- features in the seed); Conv1D
+    Input ``(n_features, 1)`` (the 872 g-/c- features in the blog post); Conv1D
     layers of 32, 16 and 8 filters (kernel 3, valid padding, relu, Glorot
     normal); Flatten; Dense 2048 and 1048 relu; Dense ``n_targets`` sigmoid.
     With 872 inputs and the 206 MoA targets the network has 16,556,110
@@ -37,15 +37,15 @@ class CNN1DClassifier(KerasMoAClassifier):
     dense_units : tuple of int, default=(2048, 1048)
         Widths of the dense layers after Flatten.
     dropout : float, default=0.0
-        Dropout rate after each of those dense layers (the seed used none).
+        Dropout rate after each of those dense layers (the blog post used none).
     learning_rate : float, default=1e-4
         Adam's initial learning rate.
     learning_rate_decay : float, default=0.0
         Keras 2's legacy Adam ``decay``: the rate at gradient step ``t`` is
-        ``learning_rate / (1 + learning_rate_decay * t)``. 0 (the seed's
+        ``learning_rate / (1 + learning_rate_decay * t)``. 0 (the blog post's
         setting) keeps the rate constant.
     label_smoothing : float, default=0.0
-        Label smoothing of the binary cross-entropy (the seed used none).
+        Label smoothing of the binary cross-entropy (the blog post used none).
     epochs : int, default=20
         Passes over the training data.
     batch_size : int, default=300
@@ -58,7 +58,7 @@ class CNN1DClassifier(KerasMoAClassifier):
 
     See Also
     --------
-    TwoHeadNNClassifier : The seed's other Keras model.
+    TwoHeadNNClassifier : The blog post's other Keras model.
 
     Notes
     -----
@@ -101,6 +101,7 @@ class CNN1DClassifier(KerasMoAClassifier):
         validation_fraction=0.1,
         patience=5,
         callbacks=None,
+        device="auto",
         random_state=None,
         verbose=0,
     ):
@@ -117,6 +118,7 @@ class CNN1DClassifier(KerasMoAClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.callbacks = callbacks
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
 

@@ -12,7 +12,7 @@ what scikeras 0.13 gets wrong with scikit-learn 1.9 (see
 - local seeding: every initialiser and dropout layer gets its own seed drawn
   from ``random_state``, and the batch order comes from the backend's global
   generator, seeded for the fit and given back afterwards;
-- the training recipe of the seed notebook: binary cross-entropy with label
+- the training recipe of the blog post's notebooks: binary cross-entropy with label
   smoothing, Adam with the legacy Keras 2 inverse-time ``decay``, optional
   early stopping on an explicit inner validation fraction, user callbacks,
   the per-epoch history as ``history_``;
@@ -35,7 +35,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._optional import MissingOptionalDependency, import_optional
 from ..utils._prevalence import prevalence_logits
@@ -60,6 +60,7 @@ COMMON_PARAMETER_CONSTRAINTS = {
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
     "callbacks": [list, tuple, None],
+    "device": [StrOptions({"cpu", "cuda", "auto"})],
 }
 
 # numpydoc fragment shared by the subclasses' docstrings.
@@ -74,6 +75,10 @@ TRAINING_PARAMETERS_DOC = """early_stopping : bool, default=False
     callbacks : list of keras.callbacks.Callback or None, default=None
         Extra Keras callbacks for ``Model.fit`` (e.g. ``ReduceLROnPlateau``);
         each fit works on a copy of the list.
+    device : {{"auto", "cpu", "cuda"}}, default="auto"
+        Where the network trains and predicts: ``"auto"`` leaves it to the
+        Keras backend (its GPU when it sees one), ``"cpu"`` and ``"cuda"``
+        (the first GPU; a ValueError when the backend sees none) pin it.
     random_state : None, int or RandomState, default=None
         Seeds the initial weights, dropout masks, batch order and validation
         split. The global random states of Python, NumPy and the backend are
@@ -331,7 +336,7 @@ class KerasMoAClassifier(MoAClassifierBase):
         callbacks.append(_guard_class(keras)(type(self).__name__, stopper))
         n_steps = self.epochs * -(-len(Y) // self.batch_size)
         run_eagerly = keras.backend.backend() == "tensorflow" and n_steps <= _EAGER_MAX_STEPS
-        with local_keras_seed(keras, seed), _quiet_tensorflow():
+        with local_keras_seed(keras, seed), _quiet_tensorflow(), self._device_scope(keras):
             model = self._compiled_network(keras, widths, Y.shape[1], seed, run_eagerly)
             _start_from_prevalence(model.layers[-1], Y)
             history = model.fit(
@@ -355,11 +360,23 @@ class KerasMoAClassifier(MoAClassifierBase):
         chunks = []
         # A direct call instead of Model.predict: no tf.function to trace per
         # model, which costs more than the forward pass on small inputs.
-        with _inference_mode(keras):
+        with _inference_mode(keras), self._device_scope(keras):
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
                 batch = _take(inputs, slice(start, start + _PREDICT_CHUNK))
                 chunks.append(keras.ops.convert_to_numpy(self.network_(batch, training=False)))
         return np.concatenate(chunks).astype(np.float64)
+
+    def _device_scope(self, keras):
+        """Keras' device scope for ``device`` (no scope for ``"auto"``)."""
+        if self.device == "auto":
+            return contextlib.nullcontext()
+        if self.device == "cuda" and not keras.distribution.list_devices("gpu"):
+            raise ValueError(
+                f"{type(self).__name__}(device='cuda'): Keras' {keras.backend.backend()} backend "
+                "sees no GPU; use device='cpu' or 'auto' (set_params(device='cpu') lets a "
+                "network fitted on a GPU predict on the CPU)."
+            )
+        return keras.device("gpu:0" if self.device == "cuda" else "cpu:0")
 
     # -- pickling ----------------------------------------------------------------
     # The network travels as its weights and is rebuilt from the estimator's
@@ -380,8 +397,12 @@ class KerasMoAClassifier(MoAClassifierBase):
         super().__setstate__(state)
         if isinstance(saved, _SavedWeights):
             keras = import_keras(type(self).__name__)
+            # Rebuilt where the backend places it, so that a network trained
+            # on a GPU unpickles on a machine without one.
             self.network_ = self._compiled_network(keras, *self._network_shape, seed=0)
             self.network_.set_weights(saved.weights)
+        # Files saved before ``device`` existed ran where the backend chose.
+        self.__dict__.setdefault("device", "auto")
 
 
 class _SavedWeights:

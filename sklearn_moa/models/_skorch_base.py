@@ -32,7 +32,7 @@ from ..utils._prevalence import prevalence_logits
 from ..utils._targets import check_multilabel_targets
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._divergence import non_finite_loss, non_finite_loss_error, warn_restored
-from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
+from ._torch_utils import import_torch, local_torch_seed, resolve_torch_device, torch_thread_budget
 
 __all__ = ["SkorchMoAClassifier"]
 
@@ -187,10 +187,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
         raise NotImplementedError
 
     def _device(self):
-        torch = import_torch(type(self).__name__)
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        return self.device
+        return resolve_torch_device(self.device, type(self).__name__)
 
     def _fit_untrained(self):
         self.network_ = None

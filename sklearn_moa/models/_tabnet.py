@@ -27,9 +27,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..metrics import mean_columnwise_log_loss
 from ..utils._optional import import_optional
+from ..utils._prevalence import prevalence_logits
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._divergence import non_finite_loss, non_finite_loss_error
-from ._torch_utils import local_torch_seed
+from ._torch_utils import local_torch_seed, resolve_torch_device
 
 __all__ = ["TabNetMoAClassifier"]
 
@@ -46,13 +47,13 @@ class TabNetMoAClassifier(MoAClassifierBase):
     label-smoothed binary cross-entropy; ``predict_proba`` applies the
     sigmoid. The defaults are the settings of the MoA solutions:
 
-    - the seed notebook's training protocol (its best model, 0.01627
+    - the blog post's training protocol (its best model, 0.01627
       private): 200 epochs, batch size 1024, Adam with learning rate 2e-2
       and weight decay 1e-5, the learning rate reduced on plateau;
     - the 1st-place TabNet's architecture: ``n_d = n_a = 32``, one decision
       step, entmax attention masks, no sparsity penalty, label smoothing 1e-4.
 
-    Feed it the seed's TabNet features with
+    Feed it the blog post's TabNet features with
     ``make_moa_features("tabnet")`` in a Pipeline, and wrap it in
     :class:`~sklearn_moa.models.ControlAwareClassifier` for the control rows.
 
@@ -89,7 +90,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
     lr_schedule : {"plateau"} or None, default="plateau"
         ``"plateau"``: multiply the learning rate by 0.9 after 5 epochs
         without improvement of the monitored loss (the validation loss when
-        ``early_stopping``, else the training loss), down to 1e-5, as the seed
+        ``early_stopping``, else the training loss), down to 1e-5, as the blog post
         did. None: constant learning rate.
     label_smoothing : float, default=1e-4
         Training targets become ``y * (1 - label_smoothing) + label_smoothing / 2``.
@@ -116,6 +117,9 @@ class TabNetMoAClassifier(MoAClassifierBase):
         The trained ``pytorch_tabnet.tab_network.TabNet``, in eval mode, on
         the CPU and in float64 (prediction runs there, whatever ``device``
         trained it).
+    logit_offset_ : ndarray of shape (n_varying_targets,)
+        Logit of each (non-constant) target's training prevalence, added to
+        the network's outputs in training and prediction.
     feature_importances_ : ndarray of shape (n_features_in_,)
         TabNet's global feature importances (aggregated attention masks on
         the training rows), summing to 1.
@@ -138,6 +142,12 @@ class TabNetMoAClassifier(MoAClassifierBase):
 
     Notes
     -----
+    TabNet's output layer has no bias, so a fresh network predicts 0.5 for
+    targets of 0.1 % to 3 % prevalence and short trainings spend their steps
+    unlearning it. The network's outputs are offset by the logit of each
+    target's training prevalence (a fixed bias, ``logit_offset_``), as the
+    torch and Keras models start their output biases there.
+
     Targets with a single class in the training data are not given to the
     network; the base predicts their smoothed prevalence. The validation split
     of early stopping may still hold a target with a single class: the
@@ -249,7 +259,11 @@ class TabNetMoAClassifier(MoAClassifierBase):
         train, valid = self._validation_split(X.shape[0], seed, groups=groups)
         X_train, Y_train = X[train], Y[train]
         eval_set = [] if valid is None else [(X[valid], Y[valid])]
+        # TabNet's output layer has no bias: a fixed offset, the logit of each
+        # target's training prevalence, starts the outputs there (see Notes).
+        self.logit_offset_ = prevalence_logits(Y_train)
         parts = _tabnet_parts()
+        metric = type("ValidationLogLoss", (parts.ValidationLogLoss,), {"offset": self.logit_offset_})
         timer = parts.EpochTimer()
         callbacks = [timer, parts.NonFiniteLossGuard(type(self).__name__)]
         if self.lr_schedule == "plateau":
@@ -268,7 +282,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
                 momentum=self.momentum,
                 optimizer_fn=torch.optim.Adam,
                 optimizer_params=dict(lr=self.learning_rate, weight_decay=self.weight_decay),
-                device_name=self.device,
+                device_name=resolve_torch_device(self.device, type(self).__name__),
                 seed=seed,
                 verbose=self.verbose,
             )
@@ -277,9 +291,10 @@ class TabNetMoAClassifier(MoAClassifierBase):
                 Y_train,
                 eval_set=eval_set,
                 eval_name=["valid"] if eval_set else None,
-                eval_metric=[parts.ValidationLogLoss] if eval_set else None,
+                eval_metric=[metric] if eval_set else None,
                 # A fresh module is in training mode: it always smooths, as TabNet's loss must.
-                loss_fn=SmoothBCEWithLogitsLoss(self.label_smoothing),
+                loss_fn=_OffsetLoss(SmoothBCEWithLogitsLoss(self.label_smoothing),
+                                    torch.as_tensor(self.logit_offset_, dtype=torch.float32)),
                 max_epochs=self.epochs,
                 patience=self.patience if eval_set else 0,
                 batch_size=self.batch_size,
@@ -309,7 +324,18 @@ class TabNetMoAClassifier(MoAClassifierBase):
                 batch = torch.tensor(X[start : start + self.batch_size], dtype=torch.float64)
                 output, _ = self.network_(batch)
                 logits.append(output.numpy())
-        return expit(np.concatenate(logits))
+        return expit(np.concatenate(logits) + self.logit_offset_)
+
+
+class _OffsetLoss:
+    """``loss(logits + offset, targets)``: the loss of a network whose outputs start at ``offset``."""
+
+    def __init__(self, loss, offset):
+        self.loss = loss
+        self.offset = offset
+
+    def __call__(self, logits, targets):
+        return self.loss(logits + self.offset.to(logits.device), targets)
 
 
 def _plain_history(history, seconds):
@@ -360,7 +386,9 @@ def _tabnet_parts():
     metric_name = _METRIC_NAME
 
     class ValidationLogLoss(metrics.Metric):
-        """The competition metric on logits (NaN for non-finite logits); defined for single-class columns."""
+        """The competition metric on logits plus ``offset`` (NaN for non-finite logits); defined for single-class columns."""
+
+        offset = 0.0
 
         def __init__(self):
             self._name = metric_name
@@ -369,10 +397,10 @@ def _tabnet_parts():
         def __call__(self, y_true, y_score):
             if not np.isfinite(y_score).all():  # diverged: NonFiniteLossGuard names the epoch
                 return float("nan")
-            return mean_columnwise_log_loss(y_true, expit(y_score))
+            return mean_columnwise_log_loss(y_true, expit(y_score + self.offset))
 
     class PlateauSchedule(callbacks.Callback):
-        """The seed's ReduceLROnPlateau(factor=0.9, patience=5, min_lr=1e-5) on ``monitor``."""
+        """The blog post's ReduceLROnPlateau(factor=0.9, patience=5, min_lr=1e-5) on ``monitor``."""
 
         def __init__(self, monitor):
             super().__init__()

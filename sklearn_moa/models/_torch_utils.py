@@ -11,7 +11,7 @@ from joblib import effective_n_jobs
 
 from ..utils._optional import import_optional
 
-__all__ = ["TORCH_EXTRA", "import_torch", "local_torch_seed", "torch_thread_budget"]
+__all__ = ["TORCH_EXTRA", "import_torch", "local_torch_seed", "resolve_torch_device", "torch_thread_budget"]
 
 #: The sklearn-moa extra that installs torch and skorch.
 TORCH_EXTRA = "torch"
@@ -32,6 +32,31 @@ def import_torch(purpose=None):
     torch = import_optional("torch", TORCH_EXTRA, purpose)
     import_optional("skorch", TORCH_EXTRA, purpose)
     return torch
+
+
+def resolve_torch_device(device, owner):
+    """The torch device a model's ``device`` parameter names: ``"cpu"`` or ``"cuda"``.
+
+    Parameters
+    ----------
+    device : {"cpu", "cuda", "auto"}
+        ``"auto"`` is CUDA when torch sees a GPU, else the CPU.
+    owner : str
+        The estimator's name, for the message.
+
+    Raises
+    ------
+    ValueError
+        For ``"cuda"`` when torch sees no GPU (torch would fail deep inside
+        the first batch, and pytorch-tabnet would fall back to the CPU
+        silently).
+    """
+    torch = import_optional("torch", TORCH_EXTRA, owner)
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{owner}(device='cuda'): torch sees no GPU; use device='cpu' or 'auto'.")
+    return device
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""The seed notebook's two-head neural network as a multi-label estimator."""
+"""The blog post's two-head neural network as a multi-label estimator."""
 
 from numbers import Integral, Real
 
@@ -15,7 +15,7 @@ from ._keras_base import (
 
 __all__ = ["TwoHeadNNClassifier"]
 
-#: Width of head 1 in the seed: 50 gene + 10 cell PCA components.
+#: Width of head 1 in the blog post: 50 gene + 10 cell PCA components.
 SEED_HEAD1_WIDTH = 60
 
 #: Name prefixes of the ``"two_head"`` preset's head-1 columns (gene and cell PCA).
@@ -24,21 +24,23 @@ HEAD1_PREFIXES = TWO_HEAD_PREFIXES[0]
 
 @fill_keras_docs
 class TwoHeadNNClassifier(KerasMoAClassifier):
-    """The seed's two-head neural network ("NN model"), on Keras 3.
+    """The blog post's two-head neural network ("NN model"), on Keras 3.
 
-    Head 1 reads the PCA components (50 gene + 10 cell in the seed), head 2
+    Head 1 reads the PCA components (50 gene + 10 cell in the blog post), head 2
     the 872 g-/c- features and the 15 row statistics. Layer for layer:
 
-    - head 1: BatchNorm, Dropout ``head1_dropout``, Dense 512 elu (Glorot
-      normal), BatchNorm, Dense 256 elu;
+    - head 1: BatchNorm, Dropout ``head1_dropout``, Dense 512 elu, BatchNorm,
+      Dense 256 elu (Glorot normal);
     - body: head 1's output concatenated with head 2, BatchNorm, Dropout
-      ``body_dropout``, then Dense 512, 512, 256, 256 relu, each but the first
-      after a BatchNorm;
+      ``body_dropout``, then Dense 512, 512, 256, 256 relu (Glorot normal),
+      each but the first after a BatchNorm;
     - tail: the average of head 1's and the body's outputs, BatchNorm, Dense
-      256 relu (LeCun normal), BatchNorm, Dense ``n_targets`` relu, BatchNorm,
-      Dense ``n_targets`` sigmoid.
+      256 relu, BatchNorm, Dense ``n_targets`` relu (LeCun normal), BatchNorm,
+      Dense ``n_targets`` sigmoid (Glorot uniform, Keras' default).
 
-    With the seed's input widths (60 and 887) and the 206 MoA targets the
+    The initialisers are the blog post's (its code lists them per layer).
+
+    With the blog post's input widths (60 and 887) and the 206 MoA targets the
     network has 1,384,292 parameters (1,376,866 trainable). It is trained with
     binary cross-entropy (label smoothing 0.001) and Adam (learning rate 1e-4,
     Keras 2 decay 1e-4), batch 128, for 50 epochs.
@@ -91,7 +93,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
 
     See Also
     --------
-    CNN1DClassifier : The seed's other Keras model.
+    CNN1DClassifier : The blog post's other Keras model.
 
     Notes
     -----
@@ -139,6 +141,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         validation_fraction=0.1,
         patience=5,
         callbacks=None,
+        device="auto",
         random_state=None,
         verbose=0,
     ):
@@ -157,6 +160,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.callbacks = callbacks
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
@@ -216,7 +220,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         for i, units in enumerate(self.head1_units):
             if i:
                 head1 = layers.BatchNormalization()(head1)
-            head1 = dense(units, "elu", init.GlorotNormal if i == 0 else init.GlorotUniform)(head1)
+            head1 = dense(units, "elu", init.GlorotNormal)(head1)
 
         body = layers.Concatenate()([head1, head2_input])
         body = layers.BatchNormalization()(body)
@@ -224,14 +228,14 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         for i, units in enumerate(self.body_units):
             if i:
                 body = layers.BatchNormalization()(body)
-            body = dense(units, "relu")(body)
+            body = dense(units, "relu", init.GlorotNormal)(body)
 
         tail = layers.Average()([body, head1])
         for i, units in enumerate(self.tail_units):
             tail = layers.BatchNormalization()(tail)
-            tail = dense(units, "relu", init.LecunNormal if i == 0 else init.GlorotUniform)(tail)
+            tail = dense(units, "relu", init.LecunNormal)(tail)
         tail = layers.BatchNormalization()(tail)
-        tail = dense(n_outputs, "relu")(tail)
+        tail = dense(n_outputs, "relu", init.LecunNormal)(tail)
         tail = layers.BatchNormalization()(tail)
         output = dense(n_outputs, "sigmoid")(tail)
         return keras.Model([head1_input, head2_input], output, name="two_head_nn")

@@ -1,0 +1,155 @@
+"""What the full protocol costs: fit time per fold, peak memory and log loss of each zoo model.
+
+Question: how long does a model of the zoo take per fold at its full settings
+(or ``--settings blog``) on data of the real size (23,814 rows), how much
+memory does it need, and what does it score?
+
+Each model runs in a fresh subprocess (its peak RSS is its own). The
+subprocess takes the first ``--measure-folds`` folds of a drug-aware
+``--folds``-fold split of ``make_moa(--rows)`` and, for each, does what the
+model's ``fit`` does in two timed parts: the feature preset on the treated
+training rows, then the model on its output (``--measure-epochs`` epochs for
+the deep models). It then scores the fold's held-out rows (0 for control
+rows, as the control rule predicts).
+
+Figures are **measured** when every fold ran with all its epochs (the OOF log
+loss is then the protocol's), else **extrapolated**: the model's seconds
+scaled by ``epochs / measured epochs`` (epoch times are about constant),
+plus the preset's seconds, per fold, times the number of folds. The held-out
+loss of a reduced run is shown for what it is (fewer epochs than the
+protocol), never as the protocol's score.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_full_protocol.py --models logistic,svm
+    OMP_NUM_THREADS=1 python benchmarks/bench_full_protocol.py --models tabnet --measure-epochs 2 --measure-folds 1
+"""
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+MB = 2**20
+
+
+def _epochs_param(model):
+    """Name and value of the model's epoch (or tree) budget, if it has one."""
+    params = model.get_params(deep=False)
+    for name in ("epochs",):
+        if name in params:
+            return name, params[name]
+    return None, None
+
+
+def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed):
+    from sklearn.base import clone
+
+    from sklearn_moa.metrics import mean_columnwise_log_loss
+    from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold
+    from sklearn_moa.model_zoo import build_model
+
+    with open(data_path, "rb") as f:
+        data = pickle.load(f)
+    Y = data.targets.to_numpy()
+    treated = (data.features["cp_type"] == "trt_cp").to_numpy()
+    template = build_model(name, settings=settings, random_state=seed).estimator  # Pipeline
+    preset_template, model_template = template.steps[0][1], template.steps[-1][1]
+    epochs_name, epochs = _epochs_param(model_template)
+    reduced = epochs_name is not None and measure_epochs is not None and measure_epochs < epochs
+    splits = list(DrugMultilabelStratifiedKFold(folds, random_state=seed).split(
+        data.features, Y, data.drugs))[:measure_folds]
+    preset_s, model_s, losses = [], [], []
+    for train, test in splits:
+        train = train[treated[train]]
+        preset, model = clone(preset_template), clone(model_template)
+        if reduced:
+            model.set_params(**{epochs_name: measure_epochs})
+        start = time.perf_counter()
+        X_train = preset.fit_transform(data.features.iloc[train])
+        preset_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        model.fit(X_train, Y[train])
+        model_s.append(time.perf_counter() - start)
+        proba = np.full((len(test), Y.shape[1]), 1e-7)
+        rows = treated[test]
+        proba[rows] = model.predict_proba(preset.transform(data.features.iloc[test[rows]]))
+        losses.append(mean_columnwise_log_loss(Y[test], proba))
+    scale = epochs / measure_epochs if reduced else 1.0
+    fold_s = float(np.mean(preset_s) + np.mean(model_s) * scale)
+    print(json.dumps({
+        "model": name,
+        "epochs": epochs,
+        "measured_epochs": measure_epochs if reduced else epochs,
+        "measured_folds": len(splits),
+        "fold_s": fold_s,
+        "protocol_s": fold_s * folds,
+        "extrapolated": bool(reduced or len(splits) < folds),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "fold_losses": losses,
+    }))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="prior,logistic,svm,xgboost,residual_nn,deep_cnn,"
+                                            "two_head_nn,cnn1d,tabnet")
+    parser.add_argument("--settings", default="full", choices=["quick", "full", "blog"])
+    parser.add_argument("--rows", type=int, default=23814, help="make_moa rows (real data: 23,814)")
+    parser.add_argument("--folds", type=int, default=5, help="folds of the protocol")
+    parser.add_argument("--measure-folds", type=int, default=None,
+                        help="folds actually run (default: all)")
+    parser.add_argument("--measure-epochs", type=int, default=None,
+                        help="epochs actually run per fold by the deep models (default: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--child", nargs=2, metavar=("DATA", "MODEL"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    measure_folds = args.measure_folds or args.folds
+    if args.child:
+        _child(args.child[0], args.child[1], args.settings, args.folds, measure_folds,
+               args.measure_epochs, args.seed)
+        return 0
+
+    from sklearn_moa.datasets import make_moa
+
+    data = make_moa(args.rows, n_test_samples=0, random_state=args.seed)
+    print(f"make_moa({args.rows}, random_state={args.seed}), {args.folds}-fold drug-aware "
+          f"protocol, {args.settings} settings; running {measure_folds} fold(s)"
+          + (f", {args.measure_epochs} epoch(s) per deep model" if args.measure_epochs else ""))
+    print(f"{'model':<13}{'epochs':>7}{'ran':>5}{'s/fold':>9}{'protocol h':>11}{'peak MB':>9}"
+          f"  {'held-out loss (folds run)':<28}figures")
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path = os.path.join(tmp, "data.pkl")
+        with open(data_path, "wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        del data
+        for name in args.models.split(","):
+            command = [sys.executable, os.path.abspath(__file__), "--child", data_path, name,
+                       "--settings", args.settings, "--folds", str(args.folds),
+                       "--measure-folds", str(measure_folds), "--seed", str(args.seed)]
+            if args.measure_epochs:
+                command += ["--measure-epochs", str(args.measure_epochs)]
+            run = subprocess.run(command, capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"{name:<13}failed: {run.stderr.strip().splitlines()[-1:]}")
+                continue
+            row = json.loads(run.stdout.strip().splitlines()[-1])
+            kind = "extrapolated" if row["extrapolated"] else "measured"
+            loss = f"{np.mean(row['fold_losses']):.5f} ({row['measured_folds']})"
+            if row["measured_epochs"] != row["epochs"]:
+                loss += f" @{row['measured_epochs']} ep"
+            print(f"{name:<13}{str(row['epochs'] or '-'):>7}{row['measured_folds']:>5}"
+                  f"{row['fold_s']:>9.0f}{row['protocol_s'] / 3600:>11.2f}{row['peak_rss_mb']:>9.0f}"
+                  f"  {loss:<28}{kind}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The zoo's settings ("quick", "full", "blog") and devices, and the GPU paths of the deep models."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from sklearn_moa.model_zoo import MODEL_ZOO, SETTINGS, build_model
+
+
+def _final(model):
+    return model.estimator.steps[-1][1]
+
+
+def _installed(name):
+    return MODEL_ZOO[name].available()
+
+
+def _cuda_available():
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+#: Tests that need a CUDA GPU are marked ``gpu`` and skipped without one (CI has none).
+requires_gpu = pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+def test_every_installed_model_builds_with_every_settings(settings):
+    for name, spec in MODEL_ZOO.items():
+        if spec.available():
+            model = build_model(name, settings=settings, random_state=3)
+            assert type(model).__name__ == "ControlAwareClassifier"
+
+
+@pytest.mark.skipif(not (_installed("two_head_nn") and _installed("tabnet")),
+                    reason="needs the keras and tabnet extras")
+def test_blog_settings_are_the_published_configurations():
+    two_head = _final(build_model("two_head_nn", settings="blog"))
+    assert (two_head.epochs, two_head.batch_size, two_head.learning_rate,
+            two_head.learning_rate_decay, two_head.label_smoothing) == (50, 128, 1e-4, 1e-4, 0.001)
+    assert (two_head.head1_units, two_head.body_units) == ((512, 256), (512, 512, 256, 256))
+    cnn = _final(build_model("cnn1d", settings="blog"))
+    assert (cnn.filters, cnn.dense_units, cnn.epochs, cnn.batch_size, cnn.learning_rate,
+            cnn.dropout) == ((32, 16, 8), (2048, 1048), 20, 300, 1e-4, 0.0)
+    tabnet = _final(build_model("tabnet", settings="blog"))
+    assert (tabnet.epochs, tabnet.batch_size, tabnet.learning_rate) == (200, 1024, 2e-2)
+    # The blog's TabNet features: 600 gene and 50 cell PCA components.
+    preset = build_model("tabnet", settings="blog").estimator.steps[0][1]
+    assert preset.get_params()["features__gene_pca__n_components"] == 600
+
+
+def _described(model):
+    """The final estimator's parameters and the preset's PCA sizes, comparable with ==."""
+    params = _final(model).get_params()
+    preset = model.estimator.steps[0][1].get_params()
+    return params, {k: v for k, v in preset.items() if k.endswith("n_components")}
+
+
+def test_full_flag_is_the_full_settings_and_blog_defaults_to_full():
+    for name in ("logistic", "svm"):
+        full = _described(build_model(name, settings="full"))
+        assert _described(build_model(name, full=True)) == full
+        # Not from the blog post's networks: "blog" is "full".
+        assert _described(build_model(name, settings="blog")) == full
+        assert _described(build_model(name)) != full
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(settings="fast"), "Unknown settings 'fast'; choose one of quick, full, blog"),
+    (dict(settings="blog", full=True), "full=True .* settings='blog'"),
+    (dict(device="gpu"), "Unknown device 'gpu'; choose one of cpu, cuda, auto"),
+])
+def test_bad_settings_or_device_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        build_model("prior", **kwargs)
+
+
+@pytest.mark.skipif(not (_installed("residual_nn") and _installed("cnn1d") and _installed("tabnet")),
+                    reason="needs the torch, keras and tabnet extras")
+def test_device_reaches_every_model_that_has_one():
+    for name in ("residual_nn", "deep_cnn", "cnn1d", "two_head_nn", "tabnet"):
+        assert _final(build_model(name, device="cuda")).device == "cuda"
+        assert _final(build_model(name, settings="blog", device="cpu")).device == "cpu"
+    # Models without a GPU implementation build as usual.
+    assert "device" not in _final(build_model("logistic", device="cuda")).get_params()
+
+
+@pytest.mark.skipif(not _installed("residual_nn") or _cuda_available(), reason="needs torch, no GPU")
+def test_cuda_without_a_gpu_is_a_clear_error_for_torch_models():
+    from sklearn_moa.models import ResidualNNClassifier, TabNetMoAClassifier
+
+    X, Y = np.random.RandomState(0).randn(40, 5), np.tile([0, 1], 20)[:, None]
+    for model in (ResidualNNClassifier(epochs=1, device="cuda"),
+                  TabNetMoAClassifier(epochs=1, device="cuda")):
+        with pytest.raises(ValueError, match="device='cuda'.*torch sees no GPU"):
+            model.fit(X, Y)
+
+
+@pytest.mark.skipif(not _installed("cnn1d"), reason="needs keras")
+def test_keras_device_cpu_pins_and_cuda_without_gpu_is_a_clear_error():
+    from sklearn_moa.models import CNN1DClassifier
+
+    import keras
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(40, 12), (rng.rand(40, 2) < 0.3).astype(int)
+    params = dict(filters=(2,), dense_units=(4,), epochs=1, batch_size=20, random_state=0)
+    auto = CNN1DClassifier(**params).fit(X, Y).predict_proba(X)
+    cpu = CNN1DClassifier(device="cpu", **params).fit(X, Y).predict_proba(X)
+    if not keras.distribution.list_devices("gpu"):
+        np.testing.assert_allclose(cpu, auto, rtol=1e-5)
+        with pytest.raises(ValueError, match="device='cuda'.*sees no GPU"):
+            CNN1DClassifier(device="cuda", **params).fit(X, Y)
+
+
+@pytest.mark.gpu
+@requires_gpu
+@pytest.mark.parametrize("name", ["residual_nn", "deep_cnn", "tabnet", "two_head_nn", "cnn1d"])
+def test_models_fit_and_predict_on_the_gpu(name):
+    from sklearn_moa.datasets import make_moa
+
+    data = make_moa(300, n_test_samples=0, random_state=0)
+    model = build_model(name, device="cuda", random_state=0)
+    proba = model.fit(data.features, data.targets).predict_proba(data.features)
+    assert proba.shape == data.targets.shape and np.isfinite(proba).all()
