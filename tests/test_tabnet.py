@@ -144,13 +144,13 @@ def test_label_smoothing_loss():
 
 def test_plateau_schedule_lowers_the_learning_rate():
     X, Y = _data(n=64)
-    # With a huge learning rate the training loss stops improving, so the
+    # With a huge learning rate the training loss soon stops improving, so the
     # schedule must cut it (factor 0.9 after 5 epochs without improvement).
-    kept = TabNetMoAClassifier(**dict(SMALL, epochs=12, learning_rate=5.0), random_state=0).fit(X, Y)
+    kept = TabNetMoAClassifier(**dict(SMALL, epochs=30, learning_rate=5.0), random_state=0).fit(X, Y)
     constant = TabNetMoAClassifier(
         **dict(SMALL, epochs=3, learning_rate=5.0), lr_schedule=None, random_state=0
     ).fit(X, Y)
-    assert min(kept.history_["lr"]) < 5.0
+    assert min(kept.history_["lr"]) <= 5.0 * 0.9
     assert constant.history_["lr"] == [5.0] * 3
 
 
