@@ -9,7 +9,7 @@ from ..ensemble import FoldAveragedModel
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
-from ._persistence import save_model
+from ._persistence import check_output_file, save_model
 from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
 
 __all__ = ["FoldAveragedModel", "add_parser", "run"]
@@ -21,7 +21,8 @@ def add_parser(subparsers):
         help="fit a model on a Kaggle folder and save it",
         description=(
             "Fit one model of the zoo (with its feature preset and the control rule) on the "
-            "training files of a Kaggle-layout folder and save it with a .sha256 checksum file. "
+            "training files of a Kaggle-layout folder and save it (a file that loading cannot turn "
+            "into code) with a .sha256 checksum file. "
             "With --folds K, follow the seed's protocol instead: one model per CV fold "
             "(drug-aware when train_drug.csv exists), report the OOF log loss, and predict with "
             "the average of the K fold models."
@@ -56,6 +57,7 @@ def run(args):
         raise ValueError("--checkpoint-dir needs --folds: only CV folds are checkpointed.")
     if args.folds is not None and args.folds < 2:
         raise ValueError(f"--folds must be at least 2; got {args.folds}.")
+    check_output_file(args.out, "--out")
     [(name, model)] = build_models(args.model, full=args.full, random_state=args.seed).items()
     data = training_data(args.data)
     check_pretraining_data(args.pretrain, data)

@@ -369,24 +369,38 @@ class KerasMoAClassifier(MoAClassifierBase):
     # own parameters: Keras' config serialisation imports TensorFlow under
     # every backend, and the weights alone unpickle on any backend.
 
+    # The state holds only NumPy arrays and plain values, so sklearn-moa's safe
+    # model files store it too.
+
     def __getstate__(self):
         # A copy: object.__getstate__ hands out the instance's own __dict__.
         state = dict(super().__getstate__())
         if state.get("model_") is not None:
-            state["model_"] = _SavedWeights([np.asarray(w) for w in state["model_"].get_weights()])
+            state["_model_weights"] = [np.asarray(w) for w in state.pop("model_").get_weights()]
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        weights = state.pop("_model_weights", None)
         saved = state.get("model_")
+        if isinstance(saved, _SavedWeights):  # pickled by sklearn-moa 0.1.x
+            weights, state["model_"] = saved.weights, None
         super().__setstate__(state)
-        if isinstance(saved, _SavedWeights):
+        if weights is not None:
             keras = import_keras(type(self).__name__)
-            self.model_ = self._compiled_network(keras, *self._network_shape, seed=0)
-            self.model_.set_weights(saved.weights)
+            widths, n_outputs = self._network_shape
+            self.model_ = self._compiled_network(keras, widths, int(n_outputs), seed=0)
+            try:
+                self.model_.set_weights(weights)
+            except ValueError as exc:
+                raise ValueError(
+                    f"The saved weights do not fit the {type(self).__name__} network its "
+                    f"parameters build: {exc}"
+                ) from None
 
 
 class _SavedWeights:
-    """The weights of a fitted network, as NumPy arrays."""
+    """The weights of a fitted network, as NumPy arrays (the pickles of sklearn-moa 0.1.x)."""
 
     def __init__(self, weights):
         self.weights = weights

@@ -226,6 +226,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
             net = self._train(module, X, Y, train, valid, self.epochs)
         self.module_ = net.module_.eval()
         self.history_ = net.history
+        self._module_sizes = (int(X.shape[1]), int(Y.shape[1]))
 
     def _pretraining_targets(self, Y_nonscored, n_samples):
         """The informative non-scored columns as a float32 tensor, or None."""
@@ -320,6 +321,62 @@ class SkorchMoAClassifier(MoAClassifierBase):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
                 logits.append(self.module_(batch.to(device)).cpu().numpy())
         return expit(np.concatenate(logits).astype(np.float64))
+
+
+    # -- saving --------------------------------------------------------------------
+    # A fitted estimator's state holds no torch object: the network travels as
+    # its state_dict (NumPy arrays) and is rebuilt by ``_build_module`` from the
+    # estimator's own parameters, the histories as lists of dicts. So pickle,
+    # deepcopy and sklearn-moa's safe model files (which store only such plain
+    # state) work for every subclass without code of its own.
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        module = state.pop("module_", None)
+        if module is not None:
+            state["_module_state"] = {
+                name: tensor.detach().cpu().numpy()
+                for name, tensor in module.state_dict().items()
+            }
+            state.setdefault("_module_sizes", _module_sizes(self))
+        for name in ("history_", "pretrain_history_"):
+            if state.get(name) is not None:
+                state[name] = [dict(entry) for entry in state[name]]
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        weights = state.pop("_module_state", None)
+        super().__setstate__(state)
+        self.module_ = None if weights is None else self._rebuild_module(weights)
+        for name in ("history_", "pretrain_history_"):
+            if isinstance(getattr(self, name, None), list):
+                from skorch.history import History
+
+                history = History()
+                history.extend(getattr(self, name))
+                setattr(self, name, history)
+
+    def _rebuild_module(self, weights):
+        """The fitted network, built by ``_build_module`` and given ``weights``."""
+        torch = import_torch(type(self).__name__)
+        n_features, n_outputs = self._module_sizes
+        with local_torch_seed(0):  # the initial weights are overwritten: leave torch's RNG alone
+            module = self._build_module(int(n_features), int(n_outputs))
+        tensors = {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}
+        try:
+            module.load_state_dict(tensors, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"The saved weights do not fit the {type(self).__name__} network its parameters "
+                f"build: {str(exc).splitlines()[0]}"
+            ) from None
+        return module.eval()
+
+
+def _module_sizes(estimator):
+    """Input and output widths of a fitted network, for models fitted before they were recorded."""
+    return (int(estimator.n_features_in_), int((~np.asarray(estimator.constant_targets_)).sum()))
 
 
 def _start_from_prevalence(output_layer, Y):
