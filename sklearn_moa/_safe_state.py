@@ -7,7 +7,8 @@ only and rebuilds it from that data with a fixed, short list of operations:
 - a JSON tree of plain values: ``None``, booleans, numbers, strings, lists,
   and tagged nodes for tuples, dicts (any plain keys), sets, slices, bytes,
   NumPy dtypes, NumPy scalar types (``numpy.float64`` as a parameter value),
-  object arrays, references to shared objects and estimator objects;
+  object arrays, pandas indexes (values, name, dtype), references to shared
+  objects and estimator objects;
 - NumPy arrays (numeric, boolean, fixed-width strings) as ``.npy`` members of an
   uncompressed zip, read with ``allow_pickle=False``;
 - an estimator object is a class name and its state dict. The class must be a
@@ -165,6 +166,11 @@ class _Encoder:
             state = obj.get_state()
             return self._memo(obj, {"$random_state": [self.array(state[1]), int(state[2]),
                                                       int(state[3]), float(state[4])]})
+        if kind.__module__.split(".")[0] == "pandas" and kind.__name__ in ("Index", "RangeIndex"):
+            return self._memo(obj, {"$pandas_index": [
+                self.encode(np.asarray(obj, dtype=object), path), self.encode(obj.name, path),
+                str(obj.dtype),
+            ]})
         if kind.__name__ == "Bunch" and kind.__module__.startswith("sklearn.utils"):
             return self._memo(obj, {"$bunch": self._items(obj, path)})
         if _class_allowed(kind, self.trusted):
@@ -261,6 +267,18 @@ class _Decoder:
             rng = np.random.RandomState()
             rng.set_state(("MT19937", keys.astype(np.uint32), pos, int(has_gauss), float(gauss)))
             return self._remember(node, rng)
+        if tag == "$pandas_index":
+            import pandas as pd
+
+            values, name, dtype = self._list(value, 3)
+            values, name = self.decode(values), self.decode(name)
+            if not isinstance(values, np.ndarray) or values.ndim != 1:
+                raise UnsafeStateError("bad index values")
+            try:
+                index = pd.Index(values, name=name, dtype=pd.api.types.pandas_dtype(str(dtype)))
+            except (TypeError, ValueError) as exc:
+                raise UnsafeStateError(f"bad index: {exc}") from None
+            return self._remember(node, index)
         if tag == "$bunch":
             from sklearn.utils import Bunch
 

@@ -27,6 +27,7 @@ Format 1 (sklearn-moa 0.1.x) was a pickle: it loads only with
 safe format cannot hold (a custom class, a callable parameter).
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -43,7 +44,8 @@ from .. import __version__
 from .._safe_state import UnsafeStateError, dump_state, load_state
 
 __all__ = [
-    "ModelFile", "ModelFileError", "check_output_file", "load_model", "save_model", "sidecar_path",
+    "ModelFile", "ModelFileError", "check_output_file", "load_model", "locked_output_folder",
+    "save_model", "sidecar_path",
 ]
 
 MAGIC = b"sklearn-moa model file\n"
@@ -362,3 +364,84 @@ def load_model(path, *, sha256=None, trusted=False):
         metadata=header,
         sha256=actual,
     )
+
+
+_LOCK_NAME = ".sklearn-moa.lock"
+
+
+@contextlib.contextmanager
+def locked_output_folder(folder, what="output folder"):
+    """Check that ``folder`` can take a run's files, and hold it for this run.
+
+    The folder is created when missing. A lock file inside it marks the run
+    that writes there; a second run on the same folder stops with a message
+    naming the first (its process id and start time) instead of mixing its
+    files with the first's. A lock left by a run that died (its process is
+    gone) is taken over.
+
+    Parameters
+    ----------
+    folder : str or path-like
+    what : str, default="output folder"
+        What the folder is for (the option's name), for the messages.
+    """
+    folder = os.fspath(folder)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{what} {folder} is a file; give a folder to write the reports in.")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{what} {folder} cannot be created ({exc.strerror or exc}).") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {folder} is not writable (permission denied).")
+    lock = os.path.join(folder, _LOCK_NAME)
+    owner = {"pid": os.getpid(), "host": platform.node(),
+             "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if holder is None or _alive(holder):
+                who = "another run" if holder is None else (
+                    f"another sklearn-moa run (process {holder.get('pid')} on "
+                    f"{holder.get('host')}, started {holder.get('started_utc')} UTC)")
+                raise ValueError(
+                    f"{what} {folder} is being written by {who}; wait for it to finish or choose "
+                    f"another {what}. (If no run is left, delete {lock}.)"
+                ) from None
+            os.unlink(lock)  # its run is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump(owner, f)
+        break
+    try:
+        yield folder
+    finally:
+        try:
+            os.unlink(lock)
+        except OSError:
+            pass
+
+
+def _lock_holder(lock):
+    try:
+        with open(lock) as f:
+            holder = json.load(f)
+        return holder if isinstance(holder, dict) else None
+    except (OSError, ValueError):
+        return None  # being written right now, or unreadable: assume a live run
+
+
+def _alive(holder):
+    """Whether the process that holds a lock still runs (unknown: assume it does)."""
+    pid = holder.get("pid")
+    if holder.get("host") != platform.node() or not isinstance(pid, int) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
