@@ -59,7 +59,7 @@ def run(args):
         raise ValueError(f"--folds must be at least 2; got {args.folds}.")
     check_output_file(args.out, "--out")
     [(name, model)] = build_models(args.model, full=args.full, random_state=args.seed).items()
-    data = training_data(args.data)
+    data = training_data(args.data, nonscored=args.pretrain)
     check_pretraining_data(args.pretrain, data)
     fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
     if args.pretrain and not fit_params:
