@@ -20,6 +20,7 @@ what it is good at (the training loop, callbacks, history) through a plain
 Subclasses only build their torch network (``_build_module``).
 """
 
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -332,30 +333,41 @@ class SkorchMoAClassifier(MoAClassifierBase):
 
     def __getstate__(self):
         state = dict(super().__getstate__())
-        module = state.pop("module_", None)
-        if module is not None:
+        # Found by type, not by name, so that a renamed attribute still travels safely.
+        networks = [key for key, value in state.items() if _is_torch_module(value)]
+        if len(networks) > 1:
+            raise TypeError(f"{type(self).__name__} holds several torch networks ({networks}); "
+                            "its __getstate__ must say how to store them.")
+        if networks:
+            [key] = networks
+            module = state.pop(key)
             state["_module_state"] = {
-                name: tensor.detach().cpu().numpy()
-                for name, tensor in module.state_dict().items()
+                name: tensor.detach().cpu().numpy() for name, tensor in module.state_dict().items()
             }
+            state["_module_attribute"] = key
             state.setdefault("_module_sizes", _module_sizes(self))
-        for name in ("history_", "pretrain_history_"):
-            if state.get(name) is not None:
-                state[name] = [dict(entry) for entry in state[name]]
+        histories = [key for key, value in state.items() if _is_skorch_history(value)]
+        for key in histories:
+            state[key] = [dict(entry) for entry in state[key]]
+        if histories:
+            state["_history_attributes"] = histories
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         weights = state.pop("_module_state", None)
+        attribute = state.pop("_module_attribute", "module_")
+        histories = state.pop("_history_attributes", ())
         super().__setstate__(state)
-        self.module_ = None if weights is None else self._rebuild_module(weights)
-        for name in ("history_", "pretrain_history_"):
-            if isinstance(getattr(self, name, None), list):
+        if weights is not None:  # else: no network, or a pickle of 0.1.x holding the module itself
+            setattr(self, str(attribute), self._rebuild_module(weights))
+        for key in histories:
+            if isinstance(getattr(self, key, None), list):
                 from skorch.history import History
 
                 history = History()
-                history.extend(getattr(self, name))
-                setattr(self, name, history)
+                history.extend(getattr(self, key))
+                setattr(self, key, history)
 
     def _rebuild_module(self, weights):
         """The fitted network, built by ``_build_module`` and given ``weights``."""
@@ -372,6 +384,16 @@ class SkorchMoAClassifier(MoAClassifierBase):
                 f"build: {str(exc).splitlines()[0]}"
             ) from None
         return module.eval()
+
+
+def _is_torch_module(value):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.nn.Module)
+
+
+def _is_skorch_history(value):
+    history = sys.modules.get("skorch.history")
+    return history is not None and isinstance(value, history.History)
 
 
 def _module_sizes(estimator):

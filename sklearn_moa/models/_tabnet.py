@@ -327,10 +327,8 @@ class TabNetMoAClassifier(MoAClassifierBase):
         weights = state.pop("_network_state", None)
         sizes = state.pop("_network_sizes", None)
         super().__setstate__(state)
-        if weights is not None:
+        if weights is not None:  # else: no network, or a pickle of 0.1.x holding it itself
             self.network_ = self._rebuild_network(weights, *sizes)
-        else:
-            self.network_ = state.get("network_")
 
     def _rebuild_network(self, weights, input_dim, output_dim):
         torch = import_optional("torch", _EXTRA, type(self).__name__)
