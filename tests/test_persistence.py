@@ -425,3 +425,25 @@ def test_benchmark_out_that_is_a_file_fails_before_work(tmp_path, capsys):
     line = run_error(capsys, ["benchmark", "--models", "prior", "--quiet",
                               "--out", str(tmp_path / "results")])
     assert f"--out {tmp_path / 'results'} is a file" in line
+
+
+def test_train_refuses_an_unsaveable_model_before_fitting(kaggle_dir, tmp_path, capsys, monkeypatch):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from sklearn_moa.model_zoo import ModelSpec
+    from sklearn_moa.models import ControlAwareClassifier
+
+    fitted = []
+    monkeypatch.setattr(PriorClassifier, "_fit_targets", lambda self, *a, **k: fitted.append(1))
+
+    def build(full, random_state):
+        features = FunctionTransformer(lambda X: X[["cp_time"]])
+        return ControlAwareClassifier(make_pipeline(features, PriorClassifier()))
+
+    monkeypatch.setattr("sklearn_moa.model_zoo.MODEL_ZOO",
+                        dict(MODEL_ZOO, lambdas=ModelSpec("lambdas", "test", None, (), build)))
+    line = run_error(capsys, ["train", "--data", str(kaggle_dir), "--model", "lambdas",
+                              "--out", str(tmp_path / "m.skmoa"), "--quiet"])
+    assert "Cannot save ControlAwareClassifier" in line and "builtins.function" in line
+    assert fitted == [] and not (tmp_path / "m.skmoa").exists()

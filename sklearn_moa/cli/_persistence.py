@@ -29,6 +29,7 @@ safe format cannot hold (a custom class, a callable parameter).
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import pickle as _pickle
@@ -44,7 +45,8 @@ from .. import __version__
 from .._safe_state import UnsafeStateError, dump_state, load_state
 
 __all__ = [
-    "ModelFile", "ModelFileError", "check_output_file", "load_model", "locked_output_folder",
+    "ModelFile", "ModelFileError", "check_output_file", "check_saveable", "load_model",
+    "locked_output_folder",
     "save_model", "sidecar_path",
 ]
 
@@ -129,6 +131,27 @@ def check_output_file(path, what="output file"):
         raise ValueError(f"{what} {path} is not writable (permission denied).")
 
 
+def check_saveable(estimator, path):
+    """Raise the error :func:`save_model` would, for an (unfitted) estimator, before fitting it.
+
+    Its parameters must be storable in the safe format; the fitted attributes
+    of the models of this package are.
+    """
+    try:
+        dump_state(estimator, io.BytesIO())
+    except UnsafeStateError as exc:
+        raise ModelFileError(_unsaveable_message(estimator, path, exc)) from None
+
+
+def _unsaveable_message(estimator, path, exc):
+    return (
+        f"Cannot save {type(estimator).__name__} to {path} in the safe model format: {exc}. "
+        "Models of scikit-learn and sklearn-moa classes with plain parameters can be saved; "
+        "save_model(..., pickle=True) writes a pickle that only load_model(..., trusted=True) "
+        "reads."
+    )
+
+
 def save_model(estimator, path, *, model_name=None, target_names=None, feature_columns=None,
                extra=None, pickle=False):
     """Write a fitted model and its SHA-256 sidecar.
@@ -207,12 +230,7 @@ def save_model(estimator, path, *, model_name=None, target_names=None, feature_c
         digest = _file_sha256(tmp)
         os.replace(tmp, path)
     except UnsafeStateError as exc:
-        raise ModelFileError(
-            f"Cannot save {type(estimator).__name__} to {path} in the safe model format: {exc}. "
-            "Models of scikit-learn and sklearn-moa classes with plain parameters can be saved; "
-            "save_model(..., pickle=True) writes a pickle that only load_model(..., trusted=True) "
-            "reads."
-        ) from None
+        raise ModelFileError(_unsaveable_message(estimator, path, exc)) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

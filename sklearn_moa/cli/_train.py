@@ -9,7 +9,7 @@ from ..ensemble import FoldAveragedModel
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
-from ._persistence import check_output_file, save_model
+from ._persistence import check_output_file, check_saveable, save_model
 from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
 
 __all__ = ["FoldAveragedModel", "add_parser", "run"]
@@ -64,6 +64,7 @@ def run(args):
     fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
     if args.pretrain and not fit_params:
         raise ValueError(f"model {name!r} does not pretrain on non-scored targets; drop --pretrain.")
+    check_saveable(model, args.out)  # before hours of fitting, not after
     print(describe_source(args.data, data))
     sys.stdout.flush()
     if not args.quiet and args.jobs in (None, 1):
