@@ -346,6 +346,17 @@ def dump_state(obj, file, trusted_classes=()):
                 np.lib.format.write_array(member, np.asarray(arr), allow_pickle=False)
 
 
+def _check_array_size(archive, name):
+    """Refuse an array whose header promises more data than its member holds (memory bomb)."""
+    with archive.open(name) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(member)
+    if int(np.prod(shape, dtype=object)) * dtype.itemsize > archive.getinfo(name).file_size:
+        raise UnsafeStateError(f"array {name} claims more data than the file holds")
+
+
 def load_state(file, trusted_classes=()):
     """Read what :func:`dump_state` wrote; never runs code from the file.
 
@@ -384,6 +395,7 @@ def load_state(file, trusted_classes=()):
             n_arrays = len(members) - 1
             arrays = []
             for i in range(n_arrays):
+                _check_array_size(archive, f"{i}.npy")
                 with archive.open(f"{i}.npy") as member:
                     arrays.append(np.lib.format.read_array(member, allow_pickle=False))
         except KeyError as exc:

@@ -141,6 +141,19 @@ def test_a_compressed_member_is_refused(prior_file, tmp_path):
         load_model(tmp_path / "zip.skmoa")
 
 
+def test_an_array_larger_than_its_file_is_refused(prior_file, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tree.json", json.dumps({"$array": 0}))
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+        archive.writestr("0.npy", header.getvalue())
+    forge(prior_file, tmp_path / "bomb.skmoa", buffer.getvalue())
+    with pytest.raises(ModelFileError, match="claims more data than the file holds"):
+        load_model(tmp_path / "bomb.skmoa")
+
+
 def _fold_checkpoint(data, folder, estimator=None):
     X = data.features.filter(like="g-")
     return cross_validate_moa(estimator or PriorClassifier(), X, data.targets, cv=2,
