@@ -257,7 +257,8 @@ class _Decoder:
             shape = tuple(int(n) for n in self._list(value.get("shape")))
             items = [self.decode(v) for v in self._list(value.get("items"))]
             arr = np.empty(len(items), dtype=object)
-            arr[:] = items
+            for i, item in enumerate(items):  # one by one: nested lists stay list elements
+                arr[i] = item
             return self._remember(node, arr.reshape(shape))
         if tag == "$random_state":
             keys, pos, has_gauss, gauss = self._list(value, 4)

@@ -339,9 +339,11 @@ def test_plain_values_round_trip():
         "bytes": b"\x00\x01", "scalar": np.float32(1.5), "int": np.int64(7), "dtype": np.dtype("<f4"),
         "type": np.float64, "builtin": float, "nan": float("nan"), "complex": 1 + 2j,
         "strings": np.array(["a", "bc"]), "objects": np.array(["a", 1, None], dtype=object),
+        "nested": np.array([None, None], dtype=object),
         "rng": np.random.RandomState(3),
         "index": pd.Index(["id_1", "id_2"], name="sig_id"), "range": pd.RangeIndex(3),
     }
+    value["nested"][0], value["nested"][1] = [1, 2], [3, 4]  # lists as elements
     shared = np.arange(3)
     value["shared"] = [shared, shared]
     buffer = io.BytesIO()
@@ -355,6 +357,7 @@ def test_plain_values_round_trip():
     assert restored["builtin"] is float and np.isnan(restored["nan"])
     assert restored["strings"].tolist() == ["a", "bc"]
     assert restored["objects"].tolist() == ["a", 1, None]
+    assert restored["nested"].shape == (2,) and restored["nested"][1] == [3, 4]
     assert restored["rng"].randint(1000) == np.random.RandomState(3).randint(1000)
     assert restored["shared"][0] is restored["shared"][1]
     pd.testing.assert_index_equal(restored["index"], value["index"])
