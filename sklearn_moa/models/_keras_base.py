@@ -375,28 +375,36 @@ class KerasMoAClassifier(MoAClassifierBase):
     def __getstate__(self):
         # A copy: object.__getstate__ hands out the instance's own __dict__.
         state = dict(super().__getstate__())
-        if state.get("model_") is not None:
-            state["_model_weights"] = [np.asarray(w) for w in state.pop("model_").get_weights()]
+        # Found by type, not by name, so that a renamed attribute still travels as arrays.
+        keras = sys.modules.get("keras")
+        networks = [key for key, value in state.items()
+                    if keras is not None and isinstance(value, keras.Model)]
+        if networks:
+            [key] = networks
+            state["_model_weights"] = [np.asarray(w) for w in state.pop(key).get_weights()]
+            state["_model_attribute"] = key
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         weights = state.pop("_model_weights", None)
-        saved = state.get("model_")
-        if isinstance(saved, _SavedWeights):  # pickled by sklearn-moa 0.1.x
-            weights, state["model_"] = saved.weights, None
+        attribute = str(state.pop("_model_attribute", "model_"))
+        for key, saved in list(state.items()):
+            if isinstance(saved, _SavedWeights):  # pickled by sklearn-moa 0.1.x
+                weights, attribute, state[key] = saved.weights, key, None
         super().__setstate__(state)
         if weights is not None:
             keras = import_keras(type(self).__name__)
             widths, n_outputs = self._network_shape
-            self.model_ = self._compiled_network(keras, widths, int(n_outputs), seed=0)
+            network = self._compiled_network(keras, widths, int(n_outputs), seed=0)
             try:
-                self.model_.set_weights(weights)
+                network.set_weights(weights)
             except ValueError as exc:
                 raise ValueError(
                     f"The saved weights do not fit the {type(self).__name__} network its "
                     f"parameters build: {exc}"
                 ) from None
+            setattr(self, attribute, network)
 
 
 class _SavedWeights:
