@@ -81,6 +81,8 @@ def _class_allowed(cls, trusted=()):
 
 def _resolve_class(name, trusted=()):
     """The class named ``module:qualname``, if the allow-list admits it."""
+    if not isinstance(name, str):
+        raise UnsafeStateError(f"bad class name {str(name)[:60]!r}")
     for cls in trusted:
         if _class_name(cls) == name:
             return cls
@@ -89,7 +91,8 @@ def _resolve_class(name, trusted=()):
     listed = name in _EXTRA_CLASSES
     if not listed and (
         parts[0] not in _ALLOWED_PACKAGES
-        or not all(p.isidentifier() and p != "__main__" and not p.startswith("test") for p in parts)
+        or not all(p.isidentifier() and p != "__main__" and not p.lstrip("_").startswith("test")
+                   for p in parts)
         or not qualname.isidentifier()
     ):
         raise UnsafeStateError(f"refusing class {name!r}: not a scikit-learn or sklearn-moa class")

@@ -113,12 +113,13 @@ def test_a_forged_model_file_runs_nothing_and_fails_with_one_line(
     {"$object": "sklearn_moa.cli.__main__:main", "id": 0, "state": []},
     {"$object": "sklearn_moa.cli._persistence:ModelFile", "id": 0, "state": []},
     {"$object": "sklearn.utils._testing:TempMemmap", "id": 0, "state": []},
+    {"$object": ["not", "a", "name"], "id": 0, "state": []},
     {"$type": "builtins.eval"},
     {"$type": "os.system"},
     {"$array": 0},  # an object array: a pickle inside the .npy member
     ["x", {"$reduce": ["os.system", "touch pwned"]}],
-], ids=["posix.system", "eval", "__main__", "non-estimator", "test-module", "type-eval",
-        "type-system", "pickled-npy", "unknown-tag"])
+], ids=["posix.system", "eval", "__main__", "non-estimator", "test-module", "list-name",
+        "type-eval", "type-system", "pickled-npy", "unknown-tag"])
 def test_the_safe_format_creates_only_allow_listed_classes(tree, prior_file, tmp_path):
     marker = tmp_path / "pwned"
     arrays = [np.array([_Payload(marker)], dtype=object)] if tree == {"$array": 0} else []
