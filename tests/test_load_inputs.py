@@ -139,7 +139,7 @@ def test_an_out_of_range_value_prints_as_written(folder, data):
     frame.iloc[[5, 9], frame.columns.get_loc("cp_time")] = 36
     frame.to_csv(folder / "train_features.csv")
     with pytest.raises(ValueError, match=r"2 rows with unknown cp_time values 36 \(rows "
-                                         f"{frame.index[5]}, {frame.index[9]}\)") as error:
+                                         rf"{frame.index[5]}, {frame.index[9]}\)") as error:
         load_moa(folder)
     assert "np." not in str(error.value)
 
