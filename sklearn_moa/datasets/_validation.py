@@ -9,6 +9,7 @@ that names the source and the problem.
 import numpy as np
 import pandas as pd
 
+from ..utils._validation import check_numeric_finite, show_items
 from ._columns import (
     CELL_COLUMNS,
     CELL_PREFIX,
@@ -22,16 +23,7 @@ from ._columns import (
 
 __all__ = ["check_moa_features"]
 
-_N_SHOWN = 5
-
-
-def _show(items, n=_N_SHOWN):
-    """Comma separated list of the first ``n`` items, with an ellipsis."""
-    items = [str(i) for i in items]
-    shown = ", ".join(items[:n])
-    if len(items) > n:
-        shown += ", ..."
-    return shown
+_show = show_items
 
 
 def _check_missing(columns, required, what, source):
@@ -164,21 +156,11 @@ def check_moa_features(
     ]
     if numeric_cols:
         block = X[numeric_cols]
-        not_numeric = [
-            c for c, dt in zip(numeric_cols, block.dtypes)
-            if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))
-        ]
-        if not_numeric:
+        not_numeric = [c for c, dt in zip(numeric_cols, block.dtypes)
+                       if not pd.api.types.is_numeric_dtype(dt)]
+        if not_numeric:  # name the cells of text, with their rows
             _check_numeric_columns(block, not_numeric, source)
-        values = block.to_numpy(dtype=np.float64, na_value=np.nan)
-        finite = np.isfinite(values)
-        if not finite.all():
-            bad_cols = np.flatnonzero(~finite.all(axis=0))
-            n_bad = int((~finite).sum())
-            raise ValueError(
-                f"{source} has {n_bad} NaN or infinite values in {len(bad_cols)} "
-                f"feature columns: {_show([numeric_cols[i] for i in bad_cols])}"
-            )
+        check_numeric_finite(block, name=source, what="feature columns")
 
     if "cp_type" in X.columns:
         _check_allowed(X["cp_type"], CP_TYPES, "cp_type", source)
