@@ -467,3 +467,12 @@ def test_train_refuses_an_unsaveable_model_before_fitting(kaggle_dir, tmp_path, 
                               "--out", str(tmp_path / "m.skmoa"), "--quiet"])
     assert "Cannot save ControlAwareClassifier" in line and "builtins.function" in line
     assert fitted == [] and not (tmp_path / "m.skmoa").exists()
+
+
+def test_a_control_aware_pickle_of_0_1_predicts(data):
+    """0.1.x pickles (trusted=True) have no n_targets_ on the control wrapper."""
+    model = build_model("prior").fit(data.features, data.targets)
+    expected = model.predict_proba(data.test_features)
+    del model.n_targets_
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(data.test_features), expected)
