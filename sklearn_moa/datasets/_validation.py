@@ -84,8 +84,8 @@ def _check_numeric_columns(block, columns, source):
     if parts:
         raise ValueError(
             f"{source} has non-numeric values in {len(parts)} feature "
-            f"column{'s' if len(parts) > 1 else ''}: {'; '.join(parts[:_N_SHOWN])}"
-            + ("; ..." if len(parts) > _N_SHOWN else "")
+            f"column{'s' if len(parts) > 1 else ''}: {'; '.join(parts[:5])}"
+            + ("; ..." if len(parts) > 5 else "")
         )
     raise ValueError(
         f"{source} has {len(columns)} non-numeric feature columns: {_show(columns)}"
