@@ -9,6 +9,7 @@ import pytest
 
 from sklearn_moa import __version__
 from sklearn_moa.cli import ModelFileError, load_model, main, save_model
+from sklearn_moa import _safe_state
 from sklearn_moa.cli import _persistence
 from sklearn_moa.datasets import make_moa
 from sklearn_moa.model_zoo import MODEL_ZOO
@@ -262,6 +263,9 @@ def pretraining_zoo(monkeypatch):
 
     spec = ModelSpec("pretrainer", "test model", None, (), build)
     monkeypatch.setattr("sklearn_moa.model_zoo.MODEL_ZOO", dict(MODEL_ZOO, pretrainer=spec))
+    # Model files create only allow-listed classes; this test class joins the list.
+    monkeypatch.setattr("sklearn_moa._safe_state._EXTRA_CLASSES",
+                        {f"{__name__}:_PretrainingPrior", *_safe_state._EXTRA_CLASSES})
 
 
 def test_pretrain_hands_the_nonscored_targets_to_the_model(pretraining_zoo, kaggle_dir, data,
@@ -315,23 +319,24 @@ def test_model_file_round_trip_and_checksum_sidecar(tmp_path, data):
     assert loaded.sha256 == digest
     np.testing.assert_array_equal(loaded.estimator.predict_proba(data.features),
                                   model.predict_proba(data.features))
-    # An explicit hash replaces the sidecar.
-    os.remove(tmp_path / "m.skmoa.sha256")
+    # An explicit hash replaces the sidecar; a safe-format file loads without one.
     assert load_model(path, sha256=digest.upper()).model_name == "prior"
-    with pytest.raises(ModelFileError, match="no checksum file"):
-        load_model(path)
+    os.remove(tmp_path / "m.skmoa.sha256")
+    assert load_model(path).model_name == "prior"
+    with pytest.raises(ModelFileError, match="does not match the given sha256"):
+        load_model(path, sha256="0" * 64)
 
 
-def test_a_changed_model_file_is_refused_before_unpickling(tmp_path, monkeypatch):
+def test_a_changed_model_file_is_refused_before_decoding(tmp_path, monkeypatch):
     path = tmp_path / "m.skmoa"
     save_model({"weights": [1, 2, 3]}, path)
     content = path.read_bytes()
     path.write_bytes(content[:-1] + bytes([content[-1] ^ 1]))
-    unpickled = []
-    monkeypatch.setattr(_persistence.pickle, "loads", lambda *a: unpickled.append(a))
+    decoded = []
+    monkeypatch.setattr(_persistence, "load_state", lambda *a: decoded.append(a))
     with pytest.raises(ModelFileError, match="does not match m.skmoa.sha256"):
         load_model(path)
-    assert unpickled == []
+    assert decoded == []
 
 
 # --------------------------------------------------------------------------- one-line errors

@@ -224,9 +224,9 @@ def test_nan_target(small, tmp_path, _template_dir):
 @pytest.mark.parametrize(
     "column, value, pattern",
     [
-        ("cp_type", "trt_xx", r"train_features.csv has 1 rows with unknown cp_type .*'trt_xx'"),
-        ("cp_dose", "D3", r"train_features.csv has 1 rows with unknown cp_dose .*'D3'"),
-        ("cp_time", 96, r"train_features.csv has 1 rows with unknown cp_time .*96"),
+        ("cp_type", "trt_xx", r"train_features.csv has 1 row with unknown cp_type .*'trt_xx'"),
+        ("cp_dose", "D3", r"train_features.csv has 1 row with unknown cp_dose .*'D3'"),
+        ("cp_time", 96, r"train_features.csv has 1 row with unknown cp_time .*96"),
     ],
 )
 def test_unknown_treatment_values(small, tmp_path, column, value, pattern, _template_dir):
@@ -292,7 +292,8 @@ def test_check_moa_features_nonfinite(small):
 def test_check_moa_features_non_numeric(small):
     X = small.features.copy()
     X["g-1"] = "a"
-    with pytest.raises(ValueError, match="non-numeric feature columns: g-1"):
+    with pytest.raises(ValueError, match=r"non-numeric values in 1 feature column: "
+                                         r"g-1='a' in row \S+ and 599 more rows"):
         check_moa_features(X)
 
 

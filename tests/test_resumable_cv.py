@@ -175,7 +175,7 @@ def test_partial_and_corrupt_files_are_never_read_back(data, tmp_path):
 def test_fitted_fold_models_are_checkpointed_when_asked(data, tmp_path):
     first = _cv(data, tmp_path, return_estimators=True)
     [run] = _run_folders(tmp_path)
-    assert len(list(run.glob("fold-*.joblib"))) == 4
+    assert len(list(run.glob("fold-*.model"))) == 4
     FITS.clear()
     again = _cv(data, tmp_path, return_estimators=True)
     assert FITS == [] and again.resumed.all()

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import __version__
 from ..model_selection import compare_models
 from ._data import check_pretraining_data, describe_source, training_data
+from ._persistence import locked_output_folder
 from ._reports import format_table, write_reports
 from ._zoo import (
     add_model_arguments, build_models, chosen_settings, enable_epoch_progress, nonscored_fit_params,
@@ -88,6 +89,12 @@ def _say(message, quiet):
 
 def run(args):
     """Run the benchmark described by the parsed ``args``; return the exit code."""
+    # Checked and locked before any work: a second run on the same --out stops here.
+    with locked_output_folder(args.out, "--out"):
+        return _run(args)
+
+
+def _run(args):
     settings = chosen_settings(args)
     folds = args.folds if args.folds is not None else (QUICK_FOLDS if settings == "quick" else FULL_FOLDS)
     if folds < 2:

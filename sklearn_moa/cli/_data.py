@@ -1,15 +1,16 @@
 """Where the command's data comes from: a Kaggle folder or the built-in generator."""
 
-import os
-
 from ..datasets import load_moa, make_moa
-from ..datasets._load import TEST_FEATURES, _read_features
+from ..datasets._load import read_test_features
 
 __all__ = ["training_data", "test_features", "describe_source", "check_pretraining_data"]
 
 
-def training_data(folder=None, *, n_samples=6000, random_state=0):
-    """The training part of a Kaggle-layout ``folder``, or synthetic data.
+def training_data(folder=None, *, n_samples=6000, random_state=0, nonscored=True):
+    """The training part of a Kaggle-layout ``folder`` (or zip), or synthetic data.
+
+    Only the training files are read (and validated): ``test_features.csv``
+    is not, nor ``train_targets_nonscored.csv`` unless ``nonscored``.
 
     Returns
     -------
@@ -18,24 +19,18 @@ def training_data(folder=None, *, n_samples=6000, random_state=0):
         ``targets``, ``drugs``, ``target_names``, ...).
     """
     if folder is not None:
-        return load_moa(folder)
+        return load_moa(folder, nonscored_targets=nonscored, test=False)
     if n_samples < 60:
         raise ValueError(f"--samples must be at least 60; got {n_samples}.")
     return make_moa(n_samples, n_test_samples=max(60, n_samples // 6), random_state=random_state)
 
 
 def test_features(folder):
-    """``test_features.csv`` of a Kaggle-layout ``folder``, validated.
+    """``test_features.csv`` of a Kaggle-layout ``folder`` (or zip), validated.
 
     Only that file is needed: predicting does not read the training files.
     """
-    folder = os.fspath(folder)
-    if not os.path.isdir(folder):
-        raise ValueError(f"LISH-MoA data folder {folder!r} does not exist or is not a folder.")
-    path = os.path.join(folder, TEST_FEATURES)
-    if not os.path.isfile(path):
-        raise ValueError(f"{TEST_FEATURES} is required but was not found in {folder!r}.")
-    return _read_features(path, TEST_FEATURES)
+    return read_test_features(folder)
 
 
 def describe_source(folder, data):

@@ -2,7 +2,7 @@
 
 from ..datasets import CONTROL_TYPE, write_submission
 from ._data import test_features
-from ._persistence import load_model
+from ._persistence import check_output_file, load_model
 
 __all__ = ["add_parser", "run"]
 
@@ -15,8 +15,8 @@ def add_parser(subparsers):
             "Load a model file written by `sklearn-moa train` (after checking its version and "
             "its .sha256 checksum), predict test_features.csv of a Kaggle-layout folder and "
             "write the submission layout (sig_id + one column per target; control rows 0). "
-            "Loading a model file runs code stored in it: only load files you made or whose "
-            "sha256 you got from someone you trust."
+            "Model files store data only: loading one never runs code from it. Pickle model "
+            "files of sklearn-moa 0.1.x need --trust-pickle."
         ),
     )
     parser.add_argument("--model", required=True, metavar="FILE", help="model file")
@@ -26,13 +26,17 @@ def add_parser(subparsers):
                         help="submission file to write (default: submission.csv)")
     parser.add_argument("--sha256", metavar="HEX",
                         help="expected sha256 of the model file (default: read <FILE>.sha256)")
+    parser.add_argument("--trust-pickle", action="store_true",
+                        help="load a pickle model file (sklearn-moa 0.1.x); this runs code stored "
+                             "in it: only for files you made yourself")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args):
     """Write the submission described by the parsed ``args``; return the exit code."""
-    saved = load_model(args.model, sha256=args.sha256)
+    check_output_file(args.out, "--out")
+    saved = load_model(args.model, sha256=args.sha256, trusted=args.trust_pickle)
     features = test_features(args.data)
     if not hasattr(saved.estimator, "predict_proba"):
         raise ValueError(f"{args.model} holds a {type(saved.estimator).__name__}, which has no "

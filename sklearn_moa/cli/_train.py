@@ -12,7 +12,7 @@ from ..ensemble import FoldAveragedModel
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
-from ._persistence import save_model
+from ._persistence import check_output_file, check_saveable, save_model
 from ._zoo import (
     add_model_arguments, build_models, chosen_settings, enable_epoch_progress, nonscored_fit_params,
 )
@@ -26,7 +26,8 @@ def add_parser(subparsers):
         help="fit a model on a Kaggle folder and save it",
         description=(
             "Fit one model of the zoo (with its feature preset and the control rule) on the "
-            "training files of a Kaggle-layout folder and save it with a .sha256 checksum file. "
+            "training files of a Kaggle-layout folder and save it (a file that loading cannot turn "
+            "into code) with a .sha256 checksum file. "
             "With --folds K, follow the seed's protocol instead: one model per CV fold "
             "(drug-aware when train_drug.csv exists), report the OOF log loss, and predict with "
             "the average of the K fold models."
@@ -60,14 +61,16 @@ def run(args):
         raise ValueError("--checkpoint-dir needs --folds: only CV folds are checkpointed.")
     if args.folds is not None and args.folds < 2:
         raise ValueError(f"--folds must be at least 2; got {args.folds}.")
+    check_output_file(args.out, "--out")
     settings = chosen_settings(args)
     [(name, model)] = build_models(args.model, settings=settings, random_state=args.seed,
                                    device=args.device).items()
-    data = training_data(args.data)
+    data = training_data(args.data, nonscored=args.pretrain)
     check_pretraining_data(args.pretrain, data)
     fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
     if args.pretrain and not fit_params:
         raise ValueError(f"model {name!r} does not pretrain on non-scored targets; drop --pretrain.")
+    check_saveable(model, args.out)  # before hours of fitting, not after
     print(describe_source(args.data, data))
     sys.stdout.flush()
     if not args.quiet and args.jobs in (None, 1):

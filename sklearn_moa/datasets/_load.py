@@ -1,6 +1,7 @@
-"""Reader for the Kaggle LISH-MoA folder layout."""
+"""Reader for the Kaggle LISH-MoA folder layout, plain or compressed."""
 
 import os
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -18,17 +19,142 @@ TRAIN_TARGETS_NONSCORED = "train_targets_nonscored.csv"
 TRAIN_DRUG = "train_drug.csv"
 TEST_FEATURES = "test_features.csv"
 
+#: Compressed forms of a file that are read directly (pandas infers the codec).
+COMPRESSED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz")
 
-def _read_csv(path, name):
+#: What a file's first bytes say it is, for the message when it cannot be read.
+_MAGIC_BYTES = [
+    (b"\x1f\x8b", "a gzip file"),
+    (b"PK\x03\x04", "a zip archive (or an Excel .xlsx file)"),
+    (b"BZh", "a bzip2 file"),
+    (b"\xfd7zXZ\x00", "an xz file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls file"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+    (b"PAR1", "a Parquet file"),
+]
+
+
+class _Source:
+    """Where the competition files are: a folder, or a zip archive such as lish-moa.zip.
+
+    A file ``name`` is found as itself or compressed (``name.gz``, ``name.zip``,
+    ...) in a folder, and as a member of the archive (at its root or in one
+    subfolder) in a zip.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self.archive = None
+        if os.path.isdir(self.path):
+            return
+        if os.path.isfile(self.path) and self.path.lower().endswith(".zip"):
+            try:
+                self.archive = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise ValueError(
+                    f"LISH-MoA data {self.path!r} could not be opened as a zip archive "
+                    f"({_what_it_is(self.path) or exc})."
+                ) from None
+            self.members = {}
+            for info in self.archive.infolist():
+                if not info.is_dir():
+                    self.members.setdefault(info.filename.rsplit("/", 1)[-1], info.filename)
+            return
+        if os.path.isfile(self.path):
+            raise ValueError(
+                f"LISH-MoA data {self.path!r} is a file: give the folder holding the competition's "
+                "CSV files, or the competition's zip archive (lish-moa.zip)."
+            )
+        raise ValueError(f"LISH-MoA data folder {self.path!r} does not exist or is not a folder.")
+
+    def find(self, name):
+        """How to open ``name`` (a path or an archive member), or None when it is absent."""
+        if self.archive is not None:
+            for candidate in (name, *(name + suffix for suffix in COMPRESSED_SUFFIXES)):
+                if candidate in self.members:
+                    return self.members[candidate]
+            return None
+        for candidate in (name, *(name + suffix for suffix in COMPRESSED_SUFFIXES)):
+            full = os.path.join(self.path, candidate)
+            if os.path.isfile(full):
+                return full
+        return None
+
+    def require(self, name):
+        found = self.find(name)
+        if found is None:
+            raise ValueError(f"{name} is required but was not found in {self.path!r}.")
+        return found
+
+    def read_csv(self, where, name):
+        """Read ``where`` (from :meth:`find`) as the competition file ``name``."""
+        label = os.path.basename(where) if where.rsplit("/", 1)[-1] != name else name
+        try:
+            if self.archive is not None:
+                with self.archive.open(where) as handle:
+                    compression = _compression(where)
+                    df = pd.read_csv(handle, engine="c", compression=compression)
+            else:
+                df = pd.read_csv(where, engine="c")
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{label} is empty: it has no header and no rows.") from None
+        except UnicodeDecodeError as exc:
+            what = _what_it_is(where, self.archive)
+            raise ValueError(
+                f"{label} is not UTF-8 text"
+                + (f": it looks like {what}" if what else f" (byte {exc.object[exc.start:exc.start + 1]!r} "
+                   f"at position {exc.start})")
+                + "; save it as a UTF-8 CSV file"
+                + (", or name it after its compression (e.g. .csv.gz)." if what and "UTF-16" not in what
+                   else ".")
+            ) from None
+        except (pd.errors.ParserError, ValueError, OSError, EOFError, zipfile.BadZipFile,
+                NotImplementedError) as exc:
+            what = _what_it_is(where, self.archive)
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(
+                f"{label} could not be read as CSV"
+                + (f" (it looks like {what})" if what else "")
+                + f": {detail}"
+            ) from None
+        return df
+
+
+def _compression(name):
+    lower = name.lower()
+    for suffix, codec in ((".gz", "gzip"), (".zip", "zip"), (".bz2", "bz2"), (".xz", "xz")):
+        if lower.endswith(suffix):
+            return codec
+    return None
+
+
+def _what_it_is(where, archive=None):
+    """What a file's first bytes say it is, or None for anything else."""
     try:
-        df = pd.read_csv(path, engine="c")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{name} could not be parsed as CSV: {exc}") from exc
+        if archive is not None:
+            with archive.open(where) as handle:
+                start = handle.read(8)
+        else:
+            with open(where, "rb") as handle:
+                start = handle.read(8)
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return None
+    for magic, what in _MAGIC_BYTES:
+        if start.startswith(magic):
+            return what
+    return None
+
+
+def _read_csv(source, where, name):
+    df = source.read_csv(where, name)
     if ID_COLUMN not in df.columns:
         raise ValueError(
             f"{name} is missing the {ID_COLUMN!r} column; found columns "
             f"{_show(df.columns)}"
         )
+    if len(df) == 0:
+        raise ValueError(f"{name} has a header but no rows.")
     ids = df[ID_COLUMN]
     if ids.isna().any():
         raise ValueError(f"{name} has {int(ids.isna().sum())} empty {ID_COLUMN} values.")
@@ -77,18 +203,29 @@ def _check_targets(df, name):
     return df.astype(np.int64)
 
 
-def _read_features(path, name):
-    df = _read_csv(path, name)
+def _read_features(source, where, name):
+    df = _read_csv(source, where, name)
     check_moa_features(df, source=name)
     return df.loc[:, list(FEATURE_COLUMNS)]
 
 
-def load_moa(path):
-    """Load a Kaggle LISH-MoA data folder.
+def read_test_features(path):
+    """``test_features.csv`` of a LISH-MoA folder or zip archive, validated.
+
+    Only that file is read (predicting needs no training file).
+    """
+    source = _Source(path)
+    return _read_features(source, source.require(TEST_FEATURES), TEST_FEATURES)
+
+
+def load_moa(path, *, nonscored_targets=True, test=True):
+    """Load a Kaggle LISH-MoA data folder, or the competition's zip archive.
 
     Reads ``train_features.csv`` and ``train_targets_scored.csv`` (required)
     and, where present, ``train_targets_nonscored.csv``, ``train_drug.csv`` and
-    ``test_features.csv``. Every training frame is aligned to the row order of
+    ``test_features.csv``. Each file may also be compressed (``.csv.gz``,
+    ``.csv.zip``, ``.csv.bz2``, ``.csv.xz``), and ``path`` may be the
+    competition's download ``lish-moa.zip`` itself. Every training frame is aligned to the row order of
     ``train_features.csv``, whatever the order inside each file. Values are read
     with pandas' defaults (float64 features, int64 targets) so that results
     equal those of the public real-data kernels.
@@ -96,7 +233,12 @@ def load_moa(path):
     Parameters
     ----------
     path : str or path-like
-        Folder holding the competition files.
+        Folder holding the competition files, or a zip archive of them.
+    nonscored_targets : bool, default=True
+        Read ``train_targets_nonscored.csv`` (when present).
+    test : bool, default=True
+        Read ``test_features.csv`` (when present). A file that is not read is
+        not validated either.
 
     Returns
     -------
@@ -114,9 +256,11 @@ def load_moa(path):
     Raises
     ------
     ValueError
-        Naming the file and the problem: missing folder or required file,
+        Naming the file and the problem: missing folder or required file, a
+        file that is not CSV (saying what it looks like), a file without rows,
         missing columns, ids that do not match between files, duplicated ids,
-        NaN or non-0/1 targets, unknown ``cp_type``/``cp_dose``/``cp_time``.
+        NaN or non-0/1 targets, unknown ``cp_type``/``cp_dose``/``cp_time``
+        (with the rows and values).
 
     See Also
     --------
@@ -136,40 +280,25 @@ def load_moa(path):
     >>> data.drugs is None
     True
     """
-    path = os.fspath(path)
-    if not os.path.isdir(path):
-        raise ValueError(f"LISH-MoA data folder {path!r} does not exist or is not a folder.")
-
-    def file(name, required):
-        full = os.path.join(path, name)
-        if os.path.isfile(full):
-            return full
-        if required:
-            raise ValueError(f"{name} is required but was not found in {path!r}.")
-        return None
-
-    features_path = file(TRAIN_FEATURES, True)
-    targets_path = file(TRAIN_TARGETS_SCORED, True)
-    nonscored_path = file(TRAIN_TARGETS_NONSCORED, False)
-    drug_path = file(TRAIN_DRUG, False)
-    test_path = file(TEST_FEATURES, False)
-
-    features = _read_features(features_path, TRAIN_FEATURES)
+    source = _Source(path)
+    features = _read_features(source, source.require(TRAIN_FEATURES), TRAIN_FEATURES)
     index = features.index
 
-    targets = _read_csv(targets_path, TRAIN_TARGETS_SCORED)
+    targets = _read_csv(source, source.require(TRAIN_TARGETS_SCORED), TRAIN_TARGETS_SCORED)
     targets = _check_targets(targets, TRAIN_TARGETS_SCORED)
     targets = _align(targets, index, TRAIN_TARGETS_SCORED, TRAIN_FEATURES)
 
     nonscored = None
+    nonscored_path = source.find(TRAIN_TARGETS_NONSCORED) if nonscored_targets else None
     if nonscored_path is not None:
-        nonscored = _read_csv(nonscored_path, TRAIN_TARGETS_NONSCORED)
+        nonscored = _read_csv(source, nonscored_path, TRAIN_TARGETS_NONSCORED)
         nonscored = _check_targets(nonscored, TRAIN_TARGETS_NONSCORED)
         nonscored = _align(nonscored, index, TRAIN_TARGETS_NONSCORED, TRAIN_FEATURES)
 
     drugs = None
+    drug_path = source.find(TRAIN_DRUG)
     if drug_path is not None:
-        drug_df = _read_csv(drug_path, TRAIN_DRUG)
+        drug_df = _read_csv(source, drug_path, TRAIN_DRUG)
         if DRUG_COLUMN not in drug_df.columns:
             raise ValueError(
                 f"{TRAIN_DRUG} is missing the {DRUG_COLUMN!r} column; found columns "
@@ -183,8 +312,9 @@ def load_moa(path):
         drugs = _align(drug_df[DRUG_COLUMN], index, TRAIN_DRUG, TRAIN_FEATURES)
 
     test_features = None
+    test_path = source.find(TEST_FEATURES) if test else None
     if test_path is not None:
-        test_features = _read_features(test_path, TEST_FEATURES)
+        test_features = _read_features(source, test_path, TEST_FEATURES)
         shared = test_features.index.intersection(index, sort=False)
         if len(shared):
             raise ValueError(

@@ -36,16 +36,60 @@ def _check_missing(columns, required, what, source):
         )
 
 
+def _as_written(value):
+    """A value as the user wrote it: ``36`` and ``'x'``, never ``np.int64(36)``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return repr(int(value))
+    return repr(value)
+
+
+def _rows(index, mask):
+    """The row labels (sig_ids) where ``mask`` holds, for a message."""
+    return _show(np.asarray(index)[mask])
+
+
 def _check_allowed(values, allowed, column, source):
     values = pd.Series(values)
     ok = values.isin(allowed).to_numpy()
+    if not pd.api.types.is_numeric_dtype(values.dtype) and all(
+        isinstance(a, (int, np.integer)) for a in allowed
+    ):
+        # A number column that pandas read as text because of some bad values:
+        # the numbers among them are fine, only the others are reported.
+        ok = ok | pd.to_numeric(values, errors="coerce").isin(allowed).to_numpy()
     if not ok.all():
         bad = pd.unique(values[~ok])
+        n_bad = int((~ok).sum())
         raise ValueError(
-            f"{source} has {int((~ok).sum())} rows with unknown {column} values "
-            f"{_show([repr(v) for v in bad])}; allowed values are "
-            f"{', '.join(repr(a) for a in allowed)}."
+            f"{source} has {n_bad} row{'s' if n_bad > 1 else ''} with unknown {column} values "
+            f"{_show([_as_written(v) for v in bad])} (rows {_rows(values.index, ~ok)}); "
+            f"allowed values are {', '.join(_as_written(a) for a in allowed)}."
         )
+
+
+def _check_numeric_columns(block, columns, source):
+    """Name the cells of text in number columns (with their rows), not just the columns."""
+    parts = []
+    for column in columns:
+        values = block[column]
+        converted = pd.to_numeric(values, errors="coerce")
+        bad = (converted.isna() & values.notna()).to_numpy()
+        if bad.any():
+            n_bad = int(bad.sum())
+            row, value = np.asarray(values.index)[bad][0], values[bad].iloc[0]
+            more = f" and {n_bad - 1} more row{'s' if n_bad > 2 else ''}" if n_bad > 1 else ""
+            parts.append(f"{column}={_as_written(value)} in row {row}{more}")
+    if parts:
+        raise ValueError(
+            f"{source} has non-numeric values in {len(parts)} feature "
+            f"column{'s' if len(parts) > 1 else ''}: {'; '.join(parts[:5])}"
+            + ("; ..." if len(parts) > 5 else "")
+        )
+    raise ValueError(
+        f"{source} has {len(columns)} non-numeric feature columns: {_show(columns)}"
+    )
 
 
 def check_moa_features(
@@ -111,7 +155,12 @@ def check_moa_features(
         c for c in columns if isinstance(c, str) and c.startswith((GENE_PREFIX, CELL_PREFIX))
     ]
     if numeric_cols:
-        check_numeric_finite(X[numeric_cols], name=source, what="feature columns")
+        block = X[numeric_cols]
+        not_numeric = [c for c, dt in zip(numeric_cols, block.dtypes)
+                       if not pd.api.types.is_numeric_dtype(dt)]
+        if not_numeric:  # name the cells of text, with their rows
+            _check_numeric_columns(block, not_numeric, source)
+        check_numeric_finite(block, name=source, what="feature columns")
 
     if "cp_type" in X.columns:
         _check_allowed(X["cp_type"], CP_TYPES, "cp_type", source)
@@ -119,8 +168,7 @@ def check_moa_features(
         _check_allowed(X["cp_dose"], CP_DOSES, "cp_dose", source)
     if "cp_time" in X.columns:
         cp_time = X["cp_time"]
-        if pd.api.types.is_numeric_dtype(cp_time.dtype):
-            _check_allowed(cp_time, CP_TIMES, "cp_time", source)
-        else:
-            _check_allowed(cp_time, CP_TIMES, "cp_time (non-numeric column)", source)
+        _check_allowed(cp_time, CP_TIMES, "cp_time", source)
+        if not pd.api.types.is_numeric_dtype(cp_time.dtype):
+            raise ValueError(f"{source}: cp_time must be a number column (24, 48 or 72).")
     return None

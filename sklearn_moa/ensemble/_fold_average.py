@@ -37,6 +37,9 @@ class FoldAveragedModel:
     (300, 206)
     """
 
+    #: Its state is its fold models: sklearn-moa's safe model files may store it.
+    _plain_state = True
+
     def __init__(self, estimators):
         self.estimators_ = list(estimators)
         if not self.estimators_:

@@ -11,7 +11,8 @@ refitting them. Layout of a checkpoint folder::
         <name>-<run key>/            one subfolder per (estimator, folds, groups, fit_params)
             run.json                 what the run key stands for (for humans)
             fold-000.npz             validation rows and their predicted probabilities
-            fold-000.joblib          the fitted fold model (only with return_estimators=True)
+            fold-000.model           the fitted fold model (only with return_estimators=True),
+                                     in the safe format of sklearn_moa._safe_state
             fold-000.json            written last: score, timings, run key, file checksums
 
 Rules, in order of importance:
@@ -31,8 +32,17 @@ Rules, in order of importance:
   :func:`os.replace` (atomic on POSIX and Windows). The fold's JSON record is
   moved last and holds the SHA-256 of the other files; a fold counts as done
   only when the record parses, carries the run key and the checksums match.
-  Anything else (a crash mid-write, a truncated or edited file) is ignored with
-  a warning and the fold is refitted.
+  Anything else (a crash mid-write, a truncated or damaged file, a record of
+  an older sklearn-moa) is ignored with a warning and the fold is refitted:
+  nothing of it was used.
+- **Loading a fold never runs code from the folder.** Fold models are stored
+  in the safe format of :mod:`sklearn_moa._safe_state` (plain values and
+  NumPy arrays; only scikit-learn and sklearn-moa estimator classes are
+  created), never pickled. The checksums only catch damage: whoever can write
+  the folder can rewrite them too. A fold model whose checksum matches but
+  whose content the safe format refuses was not written by sklearn-moa: that
+  is an error (:class:`CheckpointError`), not a refit, so that a tampered
+  folder is noticed.
 """
 
 import json
@@ -48,9 +58,16 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-__all__ = ["FoldCheckpoint", "FoldRecord", "dataset_fingerprint"]
+from .._safe_state import UnsafeStateError, dump_state, estimator_classes, load_state
 
-_FORMAT = 1
+__all__ = ["CheckpointError", "FoldCheckpoint", "FoldRecord", "dataset_fingerprint"]
+
+# 2: fold models in the safe format (1, sklearn-moa 0.1.x: joblib pickles, never loaded).
+_FORMAT = 2
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder holding content that sklearn-moa did not write."""
 
 
 def _hash_data(data):
@@ -166,13 +183,16 @@ class FoldRecord:
 class _RunStore:
     """The folds of one run key inside a checkpoint folder."""
 
-    def __init__(self, folder, key):
+    def __init__(self, folder, key, classes=()):
         self.folder = Path(folder)
         self.key = key
+        # The run's own estimator classes: the caller runs their code anyway,
+        # so fold models may be made of them besides the safe format's allow-list.
+        self.classes = tuple(classes)
 
     def _paths(self, k):
         stem = self.folder / f"fold-{k:03d}"
-        return stem.with_suffix(".npz"), stem.with_suffix(".joblib"), stem.with_suffix(".json")
+        return stem.with_suffix(".npz"), stem.with_suffix(".model"), stem.with_suffix(".json")
 
     def load(self, k, test, n_targets, need_estimator=False):
         """The finished fold ``k`` or None when it is missing, incomplete or corrupt."""
@@ -181,7 +201,10 @@ class _RunStore:
             return None
         try:
             record = json.loads(record_path.read_text())
-            if record.get("format") != _FORMAT or record.get("run_key") != self.key:
+            if record.get("format") != _FORMAT:
+                raise ValueError(f"record of checkpoint format {record.get('format')!r}, "
+                                 f"not {_FORMAT} (an older sklearn-moa)")
+            if record.get("run_key") != self.key:
                 raise ValueError("record of another run")
             if _file_sha256(npz_path) != record["npz_sha256"]:
                 raise ValueError("prediction file does not match its checksum")
@@ -195,8 +218,11 @@ class _RunStore:
                     return None  # predictions only: refit to get the model back
                 if _file_sha256(model_path) != record["model_sha256"]:
                     raise ValueError("model file does not match its checksum")
-                estimator = joblib.load(model_path)
-            return FoldRecord(test, proba, record["fit_time"], record["predict_time"], estimator)
+                estimator = _load_fold_model(model_path, self.classes)
+            return FoldRecord(test, proba, float(record["fit_time"]), float(record["predict_time"]),
+                              estimator)
+        except CheckpointError:
+            raise
         except Exception as exc:  # any unreadable state means "not done"
             warnings.warn(
                 f"Ignoring checkpoint of fold {k} in {self.folder} ({type(exc).__name__}: {exc}); "
@@ -212,7 +238,7 @@ class _RunStore:
         model_sha = None
         if record.estimator is not None:
             try:
-                _atomic_write(model_path, lambda h: joblib.dump(record.estimator, h))
+                _atomic_write(model_path, lambda h: dump_state(record.estimator, h, self.classes))
                 model_sha = _file_sha256(model_path)
             except Exception as exc:
                 warnings.warn(
@@ -318,7 +344,20 @@ class FoldCheckpoint:
                 "groups": groups is not None,
                 "fit_params": sorted(fit_params or {}),
             })
-        return _RunStore(folder, key)
+        return _RunStore(folder, key, estimator_classes(estimator))
+
+
+def _load_fold_model(path, classes):
+    """The fold model stored at ``path``; a CheckpointError for content not ours."""
+    try:
+        with open(path, "rb") as handle:
+            return load_state(handle, classes)
+    except (UnsafeStateError, RecursionError) as exc:
+        raise CheckpointError(
+            f"Checkpoint file {path} matches its recorded checksum but is not a fold model "
+            f"written by sklearn-moa ({exc}); nothing in it was run. Someone else wrote to this "
+            "checkpoint folder: delete it (or use a new checkpoint_dir) and run again."
+        ) from None
 
 
 def _describe(fingerprint):

@@ -63,6 +63,10 @@ class CVResult:
     estimators: list = field(default=None, repr=False)
     resumed: np.ndarray = None
 
+    #: Arrays and plain values only: sklearn-moa's safe model files may store it
+    #: (a blend keeps its members' CV results).
+    _plain_state = True
+
     @property
     def fold_log_loss_mean(self):
         """Mean of the fold scores."""

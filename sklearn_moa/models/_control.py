@@ -195,6 +195,12 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         """
         return fit_router(self, {"estimator": self.estimator})
 
+    def __setstate__(self, state):
+        # Pickles of sklearn-moa 0.1.x (loaded with trusted=True) predate n_targets_.
+        if "classes_" in state and "n_targets_" not in state:
+            state = {**state, "n_targets_": len(state["classes_"])}
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True

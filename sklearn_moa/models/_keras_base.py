@@ -383,30 +383,52 @@ class KerasMoAClassifier(MoAClassifierBase):
     # own parameters: Keras' config serialisation imports TensorFlow under
     # every backend, and the weights alone unpickle on any backend.
 
+    # The state holds only NumPy arrays and plain values, so sklearn-moa's safe
+    # model files store it too.
+
     def __getstate__(self):
         # A copy: object.__getstate__ hands out the instance's own __dict__.
         state = dict(super().__getstate__())
-        if state.get("network_") is not None:
-            state["network_"] = _SavedWeights([np.asarray(w) for w in state["network_"].get_weights()])
+        # Found by type, not by name, so that a renamed attribute still travels as arrays.
+        keras = sys.modules.get("keras")
+        networks = [key for key, value in state.items()
+                    if keras is not None and isinstance(value, keras.Model)]
+        if networks:
+            [key] = networks
+            state["_model_weights"] = [np.asarray(w) for w in state.pop(key).get_weights()]
+            state["_model_attribute"] = key
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
         if "model_" in state:  # pickled by sklearn-moa 0.1
             state["network_"] = state.pop("model_")
+        weights = state.pop("_model_weights", None)
+        attribute = str(state.pop("_model_attribute", "network_"))
         saved = state.get("network_")
+        if isinstance(saved, _SavedWeights):  # pickled by sklearn-moa 0.1
+            weights, attribute, state["network_"] = saved.weights, "network_", None
         super().__setstate__(state)
-        if isinstance(saved, _SavedWeights):
+        if weights is not None:
             keras = import_keras(type(self).__name__)
             # Rebuilt where the backend places it, so that a network trained
             # on a GPU unpickles on a machine without one.
-            self.network_ = self._compiled_network(keras, *self._network_shape, seed=0)
-            self.network_.set_weights(saved.weights)
+            widths, n_outputs = self._network_shape
+            network = self._compiled_network(keras, widths, int(n_outputs), seed=0)
+            try:
+                network.set_weights(weights)
+            except ValueError as exc:
+                raise ValueError(
+                    f"The saved weights do not fit the {type(self).__name__} network its "
+                    f"parameters build: {exc}"
+                ) from None
+            setattr(self, attribute, network)
         # Files saved before ``device`` existed ran where the backend chose.
         self.__dict__.setdefault("device", "auto")
 
 
 class _SavedWeights:
-    """The weights of a fitted network, as NumPy arrays."""
+    """The weights of a fitted network, as NumPy arrays (the pickles of sklearn-moa 0.1.x)."""
 
     def __init__(self, weights):
         self.weights = weights

@@ -21,6 +21,7 @@ Subclasses only build their torch network (``_build_module``).
 """
 
 import functools
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -221,6 +222,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
         self.network_ = net.module_.eval()
         self.history_ = _plain_history(net.history)
         self.n_iter_ = len(net.history)
+        self._module_sizes = (int(X.shape[1]), int(Y.shape[1]))
 
     def _pretraining_targets(self, Y_nonscored, n_samples):
         """The informative non-scored columns as a float32 tensor, or None."""
@@ -319,6 +321,67 @@ class SkorchMoAClassifier(MoAClassifierBase):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
                 logits.append(self.network_(batch.to(device)).cpu().numpy())
         return expit(np.concatenate(logits).astype(np.float64))
+
+
+    # -- saving --------------------------------------------------------------------
+    # A fitted estimator's state holds no torch object: the network travels as
+    # its state_dict (NumPy arrays) and is rebuilt by ``_build_module`` from the
+    # estimator's own parameters and the sizes recorded at fit. So pickle,
+    # deepcopy and sklearn-moa's safe model files (which store only such plain
+    # state) work for every subclass without code of its own.
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        # Found by type, not by name, so that a renamed attribute still travels safely.
+        networks = [key for key, value in state.items() if _is_torch_module(value)]
+        if len(networks) > 1:
+            raise TypeError(f"{type(self).__name__} holds several torch networks ({networks}); "
+                            "its __getstate__ must say how to store them.")
+        if networks:
+            [key] = networks
+            module = state.pop(key)
+            state["_module_state"] = {
+                name: tensor.detach().cpu().numpy() for name, tensor in module.state_dict().items()
+            }
+            state["_module_attribute"] = key
+            state.setdefault("_module_sizes", _module_sizes(self))
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        weights = state.pop("_module_state", None)
+        attribute = str(state.pop("_module_attribute", "network_"))
+        if "module_" in state:  # pickled by sklearn-moa 0.1.x, holding the module itself
+            state["network_"] = state.pop("module_")
+        super().__setstate__(state)
+        if weights is not None:
+            setattr(self, attribute, self._rebuild_module(weights))
+
+    def _rebuild_module(self, weights):
+        """The fitted network, built by ``_build_module`` and given ``weights``."""
+        torch = import_torch(type(self).__name__)
+        n_features, n_outputs = self._module_sizes
+        with local_torch_seed(0):  # the initial weights are overwritten: leave torch's RNG alone
+            module = self._build_module(int(n_features), int(n_outputs))
+        tensors = {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}
+        try:
+            module.load_state_dict(tensors, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"The saved weights do not fit the {type(self).__name__} network its parameters "
+                f"build: {str(exc).splitlines()[0]}"
+            ) from None
+        return module.eval()
+
+
+def _is_torch_module(value):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.nn.Module)
+
+
+def _module_sizes(estimator):
+    """Input and output widths of a fitted network, for models fitted before they were recorded."""
+    return (int(estimator.n_features_in_), int((~np.asarray(estimator.constant_targets_)).sum()))
 
 
 @functools.cache

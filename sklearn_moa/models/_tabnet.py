@@ -316,6 +316,52 @@ class TabNetMoAClassifier(MoAClassifierBase):
         self.n_iter_ = len(self.history_["loss"])
         self.best_epoch_ = int(inner.best_epoch) if eval_set else None
 
+    # The network travels as its state_dict (NumPy arrays) and is rebuilt from
+    # the parameters, so the fitted state holds no torch object (see
+    # sklearn_moa.models._skorch_base for why).
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        network = state.pop("network_", None)
+        if network is not None:
+            state["_network_state"] = {
+                name: tensor.detach().cpu().numpy() for name, tensor in network.state_dict().items()
+            }
+            state["_network_sizes"] = (int(network.input_dim), int(network.output_dim))
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        weights = state.pop("_network_state", None)
+        sizes = state.pop("_network_sizes", None)
+        super().__setstate__(state)
+        if weights is not None:  # else: no network, or a pickle of 0.1.x holding it itself
+            self.network_ = self._rebuild_network(weights, *sizes)
+
+    def _rebuild_network(self, weights, input_dim, output_dim):
+        torch = import_optional("torch", _EXTRA, type(self).__name__)
+        from pytorch_tabnet.tab_network import TabNet
+        from pytorch_tabnet.utils import create_group_matrix
+
+        input_dim, output_dim = int(input_dim), int(output_dim)
+        with local_torch_seed(0):  # initial weights are overwritten: leave torch's RNG alone
+            network = TabNet(
+                input_dim, output_dim, n_d=self.n_d, n_a=self.n_a, n_steps=self.n_steps,
+                gamma=self.gamma, n_independent=self.n_independent, n_shared=self.n_shared,
+                virtual_batch_size=self.virtual_batch_size, momentum=self.momentum,
+                mask_type=self.mask_type, group_attention_matrix=create_group_matrix([], input_dim),
+            )
+        network = _as_float64(torch, network)
+        tensors = {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}
+        try:
+            network.load_state_dict(tensors, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(
+                "The saved weights do not fit the TabNet network its parameters build: "
+                f"{str(exc).splitlines()[0]}"
+            ) from None
+        return network.eval()
+
     def _predict_targets(self, X):
         torch = import_optional("torch", _EXTRA, type(self).__name__)
         logits = []

@@ -242,6 +242,29 @@ class XGBMoAClassifier(MoAClassifierBase):
         self.n_estimators_ = np.zeros(self.n_targets_, dtype=int)
         self.n_estimators_[~self.constant_targets_] = [n_trees for _, _, n_trees, _ in fitted]
 
+    # The boosters travel as XGBoost's own UBJSON model format (uint8 arrays): a
+    # data format, never pickle, so sklearn-moa's safe model files store them.
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if state.get("boosters_"):
+            state["boosters_"] = [
+                np.frombuffer(bytes(booster.save_raw(raw_format="ubj")), dtype=np.uint8)
+                for booster in state["boosters_"]
+            ]
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if getattr(self, "boosters_", None) and isinstance(self.boosters_[0], np.ndarray):
+            xgb = import_optional("xgboost", "xgboost", type(self).__name__)
+            boosters = []
+            for raw in self.boosters_:
+                booster = xgb.Booster()
+                booster.load_model(bytearray(np.asarray(raw, dtype=np.uint8).tobytes()))
+                boosters.append(booster)
+            self.boosters_ = boosters
+
     def _predict_targets(self, X):
         X32 = np.ascontiguousarray(X, dtype=np.float32)
         proba = [booster.inplace_predict(X32) for booster in self.boosters_]
