@@ -53,8 +53,16 @@ FAST_PARAMS = {
 _FLOAT32_ORDER = (
     "The Keras network computes in float32: a row's probability differs by about one "
     "float32 ulp (2e-7 relative) with the rows' order in the batch, more than the check's "
-    "float64 tolerance."
+    "float64 tolerance. Whether it shows depends on the data and the CPU's kernels, so "
+    "the check may pass or fail: a failure is an expected failure, a pass is a pass."
 )
+
+#: Checks that may fail or pass by float32 round-off (a strict xfail would
+#: itself be flaky): a failure of one of these is reported as xfail.
+ROUND_OFF_FAILURES = {
+    "CNN1DClassifier": {"check_methods_sample_order_invariance": _FLOAT32_ORDER},
+    "TwoHeadNNClassifier": {"check_methods_sample_order_invariance": _FLOAT32_ORDER},
+}
 
 #: Failures shared by every multi-label classifier of the suite: none since a
 #: 1-D y is ordinary binary classification.
@@ -86,11 +94,9 @@ EXPECTED_FAILURES = {
             "threshold on them, does not move with class_weight as the check expects."
         ),
     },
-    "CNN1DClassifier": {"check_classifiers_train": _SHORT_TRAINING,
-                        "check_methods_sample_order_invariance": _FLOAT32_ORDER},
+    "CNN1DClassifier": {"check_classifiers_train": _SHORT_TRAINING},
     "DeepCNNClassifier": {"check_classifiers_train": _SHORT_TRAINING},
-    "TwoHeadNNClassifier": {"check_classifiers_train": _SHORT_TRAINING,
-                            "check_methods_sample_order_invariance": _FLOAT32_ORDER},
+    "TwoHeadNNClassifier": {"check_classifiers_train": _SHORT_TRAINING},
     "TreatmentEncoder": {
         "check_fit_idempotent": (
             "The check transforms a held-out split of continuous random data, whose values "

@@ -8,7 +8,9 @@ from sklearn_moa.models import MoAClassifierBase
 from sklearn_moa.utils._optional import MissingOptionalDependency
 from sklearn_moa.utils.discovery import all_estimators
 
-from ._estimator_params import EXPECTED_FAILURES, FAST_PARAMS, MULTILABEL_EXPECTED_FAILURES
+from ._estimator_params import (
+    EXPECTED_FAILURES, FAST_PARAMS, MULTILABEL_EXPECTED_FAILURES, ROUND_OFF_FAILURES,
+)
 
 
 def _instances():
@@ -30,17 +32,29 @@ def _expected_failures(estimator):
 
 @parametrize_with_checks(list(_instances()), expected_failed_checks=_expected_failures)
 def test_sklearn_compatible_estimator(estimator, check):
+    round_off = ROUND_OFF_FAILURES.get(type(estimator).__name__, {}).get(_check_name(check))
     try:
         check(estimator)
     except MissingOptionalDependency as exc:
         # Only a framework that is not installed skips; any other ImportError fails.
         pytest.skip(str(exc))
+    except AssertionError:
+        if round_off is None:
+            raise
+        pytest.xfail(round_off)
+
+
+def _check_name(check):
+    while hasattr(check, "func"):  # functools.partial, as parametrize_with_checks gives
+        check = check.func
+    return check.__name__
 
 
 def test_every_exported_estimator_is_checked():
     names = {name for name, _ in all_estimators()}
     assert {"PriorClassifier", "ControlAwareClassifier"} <= names
     assert set(EXPECTED_FAILURES) <= names, "expected failures listed for unknown estimators"
+    assert set(ROUND_OFF_FAILURES) <= names, "round-off failures listed for unknown estimators"
 
 
 def test_a_broken_import_fails_discovery(monkeypatch):
