@@ -433,3 +433,53 @@ def test_traceback_flag_re_raises(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         main(["--traceback", "train", "--data", str(tmp_path / "nope"), "--model", "prior",
               "--out", str(tmp_path / "m.skmoa")])
+
+
+# --------------------------------------------------------------------------- make-data, --version
+
+
+def test_make_data_writes_a_kaggle_folder_that_train_and_predict_accept(tmp_path, capsys):
+    from sklearn_moa.datasets import load_moa
+
+    folder = tmp_path / "lish-moa"
+    assert main(["make-data", str(folder), "--rows", "120", "--seed", "3"]) == 0
+    assert "wrote 6 files" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == sorted([
+        "train_features.csv", "train_targets_scored.csv", "train_targets_nonscored.csv",
+        "train_drug.csv", "test_features.csv", "sample_submission.csv"])
+    # load_moa reads back exactly what the generator made.
+    expected = make_moa(120, n_test_samples=60, random_state=3)
+    loaded = load_moa(folder)
+    pd.testing.assert_frame_equal(loaded.features, expected.features, check_dtype=False)
+    pd.testing.assert_frame_equal(loaded.targets, expected.targets, check_dtype=False)
+    assert (loaded.drugs == expected.drugs).all()
+    assert len(loaded.test_features) == 60
+
+    model, submission = tmp_path / "prior.skmoa", tmp_path / "submission.csv"
+    assert main(["train", "--data", str(folder), "--model", "prior", "--out", str(model),
+                 "--quiet"]) == 0
+    assert main(["predict", "--model", str(model), "--data", str(folder),
+                 "--out", str(submission)]) == 0
+    written = pd.read_csv(submission)
+    sample = pd.read_csv(folder / "sample_submission.csv")
+    assert list(written.columns) == list(sample.columns)
+    assert list(written["sig_id"]) == list(sample["sig_id"])
+    assert (sample.drop(columns="sig_id").to_numpy() == 0.5).all()
+
+
+def test_make_data_never_overwrites_and_checks_rows(tmp_path, capsys):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "train_features.csv").write_text("real data\n")
+    line = run_error(capsys, ["make-data", str(folder), "--rows", "100"])
+    assert "already holds train_features.csv" in line
+    assert (folder / "train_features.csv").read_text() == "real data\n"
+    line = run_error(capsys, ["make-data", str(tmp_path / "e"), "--rows", "10"])
+    assert "--rows must be at least 60" in line
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sklearn-moa {__version__}"

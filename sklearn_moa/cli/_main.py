@@ -11,7 +11,8 @@ import os
 import sys
 import warnings
 
-from . import _benchmark, _predict, _train
+from .. import __version__
+from . import _benchmark, _make_data, _predict, _train
 from ._zoo import models_table
 
 __all__ = ["main"]
@@ -37,6 +38,7 @@ def build_parser():
     parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--traceback", action="store_true",
                         help="show the Python traceback of an error")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
     models = sub.add_parser("models", help="list the model names, their extra and whether installed")
@@ -44,6 +46,7 @@ def build_parser():
     _benchmark.add_parser(sub)
     _train.add_parser(sub)
     _predict.add_parser(sub)
+    _make_data.add_parser(sub)
     return parser
 
 
