@@ -126,9 +126,13 @@ def test_benchmark_progress_bars_go_to_stderr_and_quiet_removes_them(kaggle_dir,
                                                                      no_charts):
     argv = ["benchmark", "--data", str(kaggle_dir), "--models", "prior", "--out", str(tmp_path)]
     assert main(argv) == 0
-    assert "cross-validation" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "prior" in captured.err and "fold" in captured.err  # the model's bar
+    assert "prior: OOF log loss" in captured.out
     assert main(argv + ["--quiet"]) == 0
-    assert capsys.readouterr().err == ""
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "prior: OOF log loss" in captured.out
 
 
 def test_a_failing_model_is_reported_and_the_others_still_run(kaggle_dir, tmp_path, capsys,
@@ -483,3 +487,81 @@ def test_version(capsys):
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.strip() == f"sklearn-moa {__version__}"
+
+
+# --------------------------------------------------------------------------- output levels
+
+
+@pytest.mark.parametrize("printed, postfix", [
+    ("Epoch 3/10\n\x1b[1m1/2\x1b[0m \x1b[32m━━━━\x1b[0m 0s 5ms/step\r", "epoch 3/10"),  # Keras
+    ("epoch 4  | loss: 0.48305 |  0:00:00s\n", "epoch 5/10"),                         # TabNet
+    ("  epoch    train_loss     dur\n-------  ----\n      7        \x1b[36m0.1177\x1b[0m  0.0340\n",
+     "epoch 7/10"),                                                                   # skorch
+    ("[XGBMoAClassifier] target 11: 12 positives, 45 trees\n", "target 12"),         # XGBoost
+])
+def test_the_bar_shows_the_epoch_each_framework_prints_and_hides_the_text(printed, postfix,
+                                                                          capsys):
+    import argparse
+
+    from sklearn_moa.cli._output import ModelProgress
+
+    with ModelProgress("m", 2, quiet=False, verbose=False, n_epochs=10) as progress:
+        print(printed, end="")
+        assert progress._bar.postfix == postfix
+        progress.fold_done()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "train_loss" not in captured.err and "positives" not in captured.err
+    with ModelProgress("m", 2, quiet=False, verbose=True, n_epochs=10):
+        print(printed, end="")
+    assert capsys.readouterr().out == printed  # --verbose shows it as printed
+    del argparse
+
+
+def test_every_sub_command_takes_quiet_and_verbose(capsys):
+    from sklearn_moa.cli._main import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert set(commands) == {"models", "benchmark", "train", "predict", "make-data"}
+    for name, command in commands.items():
+        options = {o for action in command._actions for o in action.option_strings}
+        assert {"-q", "--quiet", "-v", "--verbose"} <= options, name
+    line = run_error(capsys, ["models", "--quiet", "--verbose"])
+    assert "not allowed with argument" in line
+
+
+def test_predict_takes_quiet(prior_model_file, kaggle_dir, tmp_path, capsys):
+    assert main(["predict", "--model", str(prior_model_file), "--data", str(kaggle_dir),
+                 "--out", str(tmp_path / "s.csv"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_tensorflow_startup_lines_are_dropped_and_everything_else_is_kept(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from sklearn_moa.cli._output import framework_startup_filter\n"
+        "with framework_startup_filter():\n"
+        "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are "
+        "written to STDERR\\n')\n"
+        "    os.write(2, b'I0000 00:00:1796232342.734912    7534 port.cc:153] oneDNN custom "
+        "operations are on. You may see slightly different numerical results.\\n')\n"
+        "    os.write(2, b'E0000 00:00:1796232342.734912    7534 cuda.cc:1] a real error\\n')\n"
+        "    os.write(2, b'I0000 00:00:1796232342.734912    7534 other.cc:9] other info\\n')\n"
+        "    print('python stderr', file=sys.stderr)\n"
+        "    os.write(2, b'no newline at the end')\n"
+        "print('after', file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    # Python's writes bypass the filter thread, so the order between the two may vary.
+    assert sorted(run.stderr.splitlines()) == sorted([
+        "E0000 00:00:1796232342.734912    7534 cuda.cc:1] a real error",
+        "I0000 00:00:1796232342.734912    7534 other.cc:9] other info",
+        "python stderr",
+        "no newline at the endafter",  # an unfinished line is forwarded too, at the end
+    ])

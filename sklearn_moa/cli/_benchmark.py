@@ -11,12 +11,13 @@ from .. import __version__
 from ..model_selection import compare_models
 from ._data import check_pretraining_data, describe_source, training_data
 from ._reports import format_table, write_reports
-from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
+from ._output import model_progress
+from ._zoo import build_models, nonscored_fit_params
 
 __all__ = ["add_parser", "run"]
 
 QUICK_FOLDS = 3
-#: Folds of ``--full``: 5, the usual choice of the LISH-MoA kernels. The seed's
+#: Folds of ``--full``: 5, the usual choice of the LISH-MoA kernels. The blog post's
 #: TabNet protocol used 13 (``--full --folds 13``).
 FULL_FOLDS = 5
 
@@ -40,7 +41,7 @@ def add_parser(subparsers):
     parser.add_argument("--folds", type=int, metavar="K",
                         help=f"number of CV folds (default: {QUICK_FOLDS}, or {FULL_FOLDS} with --full)")
     parser.add_argument("--full", action="store_true",
-                        help="the seed's epochs, sizes and folds instead of the quick settings")
+                        help="the blog post's epochs, sizes and folds instead of the quick settings")
     parser.add_argument("--samples", type=int, default=6000, metavar="N",
                         help="rows of synthetic data when --data is not given (default: 6000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of folds, data and models")
@@ -54,7 +55,6 @@ def add_parser(subparsers):
     parser.add_argument("--pretrain", action="store_true",
                         help="pretrain the models that support it on the non-scored targets "
                              "(as the 1st-3rd places did)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
     return parser
 
@@ -65,23 +65,6 @@ def threads_per_fold(jobs):
         return None
     n_parallel = os.cpu_count() if jobs < 0 else jobs
     return max(1, (os.cpu_count() or 1) // n_parallel)
-
-
-def _progress(items, desc, quiet):
-    if quiet:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc=desc, unit="model")
-
-
-def _say(message, quiet):
-    if quiet:
-        print(message)
-    else:
-        from tqdm.auto import tqdm
-
-        tqdm.write(message)
 
 
 def run(args):
@@ -99,35 +82,33 @@ def run(args):
 
     rows, results, failed, pretrained = [], {}, {}, []
     serial = args.jobs in (None, 1)
-    for name in _progress(list(models), "models", args.quiet):
-        model = models[name]
-        if not args.quiet and serial:
-            enable_epoch_progress(model)
+    for name, model in models.items():
         fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
         if fit_params:
             pretrained.append(name)
-            _say(f"{name}: pretraining on {data.nonscored_targets.shape[1]} non-scored targets",
-                 args.quiet)
+            print(f"{name}: pretraining on {data.nonscored_targets.shape[1]} non-scored targets")
         try:
-            row, result = compare_models(
-                {name: model}, data.features, data.targets, groups=data.drugs, cv=folds,
-                n_jobs=args.jobs, fit_params=fit_params, verbose=0 if args.quiet else 1,
-                random_state=args.seed, return_results=True, checkpoint_dir=args.checkpoint_dir,
-                threads_per_fold=threads_per_fold(args.jobs),
-            )
+            with model_progress(name, model, folds, args, serial=serial) as progress:
+                row, result = compare_models(
+                    {name: model}, data.features, data.targets, groups=data.drugs, cv=folds,
+                    n_jobs=args.jobs, fit_params=fit_params, progress=progress.fold_done,
+                    random_state=args.seed, return_results=True,
+                    checkpoint_dir=args.checkpoint_dir, threads_per_fold=threads_per_fold(args.jobs),
+                )
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # one broken model must not lose the others' results
             failed[name] = f"{type(exc).__name__}: {exc}"
-            _say(f"sklearn-moa: model {name!r} failed: {failed[name]}", args.quiet)
+            print(f"sklearn-moa: model {name!r} failed: {failed[name]}")
             continue
         rows.append(row)
         results.update(result)
         if result[name].resumed is not None and result[name].resumed.any():
-            _say(f"{name}: {int(result[name].resumed.sum())} of {folds} folds resumed from "
-                 f"{args.checkpoint_dir}", args.quiet)
-        _say(f"{name}: OOF log loss {row['oof_log_loss'].iloc[0]:.5f}, "
-             f"fit {row['fit_time_s'].iloc[0]:.1f} s", args.quiet)
+            print(f"{name}: {int(result[name].resumed.sum())} of {folds} folds resumed from "
+                  f"{args.checkpoint_dir}")
+        print(f"{name}: OOF log loss {row['oof_log_loss'].iloc[0]:.5f}, "
+              f"fit {row['fit_time_s'].iloc[0]:.1f} s")
+        sys.stdout.flush()
 
     if not results:
         print("sklearn-moa: error: every model failed; nothing to report.", file=sys.stderr)

@@ -13,6 +13,7 @@ import warnings
 
 from .. import __version__
 from . import _benchmark, _make_data, _predict, _train
+from ._output import add_verbosity_arguments, framework_startup_filter
 from ._zoo import models_table
 
 __all__ = ["main"]
@@ -47,12 +48,16 @@ def build_parser():
     _train.add_parser(sub)
     _predict.add_parser(sub)
     _make_data.add_parser(sub)
+    for command in sub.choices.values():  # the same output options on every sub-command
+        add_verbosity_arguments(command)
     return parser
 
 
-def _quiet_frameworks():
+def _quiet_frameworks(verbose):
     # Deep-learning frameworks print start-up chatter at import; keep the output readable.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Level 1 hides TensorFlow's C++ INFO lines only: its warnings and errors still show.
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
@@ -71,9 +76,11 @@ def main(argv=None):
         130 when interrupted.
     """
     args = build_parser().parse_args(argv)
-    _quiet_frameworks()
+    verbose = getattr(args, "verbose", False)
+    _quiet_frameworks(verbose)
     try:
-        return args.func(args)
+        with framework_startup_filter(active=not verbose):
+            return args.func(args)
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -21,7 +21,7 @@ _TABLE_COLUMNS = {
 
 
 def format_table(table):
-    """The comparison table as the seed prints it: model, fold scores, OOF score, fit time."""
+    """The comparison table as the blog post prints it: model, fold scores, OOF score, fit time."""
     shown = table[list(_TABLE_COLUMNS)].rename(columns=_TABLE_COLUMNS).reset_index()
     return shown.to_string(
         index=False,
