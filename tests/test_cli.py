@@ -106,8 +106,21 @@ def test_benchmark_on_a_kaggle_folder_writes_every_report(kaggle_dir, data, tmp_
     assert per_target.shape == (206, 1)
     # The mean of the per-target losses is the competition metric.
     assert per_target["prior"].mean() == pytest.approx(table.loc["prior", "oof_log_loss"])
-    for chart in ("comparison.png", "per_target_log_loss.png"):
+    for chart in ("comparison.png", "per_target_gain.png"):
         assert (out / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # What the result depends on besides its settings, in the JSON and in run.csv.
+    run = report["run"]
+    assert run["command"].startswith("sklearn-moa benchmark --data ")
+    assert run["cv"].startswith("DrugMultilabelStratifiedKFold(") and "n_splits=3" in run["cv"]
+    for package in ("sklearn-moa", "scikit-learn", "numpy", "pandas", "python"):
+        assert run["versions"][package]
+    assert run["versions"]["sklearn-moa"] == __version__
+    assert run["machine"]["cpu_count"] == os.cpu_count() and run["machine"]["cpus_usable"] >= 1
+    assert isinstance(run["machine"]["gpus"], list)
+    flat = pd.read_csv(out / "run.csv", index_col="key")["value"]
+    assert flat["versions.scikit-learn"] == run["versions"]["scikit-learn"]
+    assert flat["cv"] == run["cv"] and flat["command"] == run["command"]
 
 
 def test_benchmark_defaults_to_synthetic_data_and_every_installed_model(tmp_path, capsys,
@@ -565,3 +578,46 @@ def test_tensorflow_startup_lines_are_dropped_and_everything_else_is_kept(tmp_pa
         "python stderr",
         "no newline at the endafter",  # an unfinished line is forwarded too, at the end
     ])
+
+
+# --------------------------------------------------------------------------- charts and reports
+
+
+def test_gain_by_prevalence_groups_targets_and_its_all_column_is_the_metric_gain():
+    from sklearn_moa.cli._charts import gain_by_prevalence, prevalence_bins, prior_reference
+
+    targets = [f"t{i}" for i in range(6)]
+    prevalence = pd.Series([0.0005, 0.0005, 0.0015, 0.003, 0.02, 0.2], index=targets)
+    per_target = pd.DataFrame({
+        "prior": [0.004, 0.004, 0.01, 0.02, 0.1, 0.5],
+        "good": [0.004, 0.004, 0.005, 0.01, 0.05, 0.25],
+        "bad": [0.008, 0.008, 0.02, 0.02, 0.1, 0.5],
+    }, index=targets)
+    table = pd.DataFrame({"oof_log_loss": per_target.mean()})
+    reference = prior_reference(table, per_target, None)
+    assert reference[0] == "prior (CV)"
+    bins, labels = prevalence_bins(prevalence)
+    assert list(bins) == ["< 0.1 %", "< 0.1 %", "0.1-0.2 %", "0.2-0.5 %", "≥ 0.5 %", "≥ 0.5 %"]
+    gains, counts = gain_by_prevalence(per_target, reference, prevalence)
+    assert list(gains.index) == ["good", "bad"]  # best first; the prior itself is left out
+    assert list(gains.columns) == labels + ["all"]
+    assert gains.loc["good", "< 0.1 %"] == pytest.approx(0.0)
+    assert gains.loc["bad", "< 0.1 %"] == pytest.approx(-100.0)
+    assert gains.loc["good", "≥ 0.5 %"] == pytest.approx(50.0)
+    for model in ("good", "bad"):
+        metric_gain = 100 * (1 - per_target[model].mean() / per_target["prior"].mean())
+        assert gains.loc[model, "all"] == pytest.approx(metric_gain)
+    assert counts.to_dict() == {"< 0.1 %": 2, "0.1-0.2 %": 1, "0.2-0.5 %": 1, "≥ 0.5 %": 2,
+                                "all": 6}
+
+
+def test_without_a_prior_model_the_reference_is_the_training_prevalence():
+    from sklearn_moa.cli._charts import prior_reference
+    from sklearn_moa.metrics import mean_columnwise_log_loss
+
+    Y = np.array([[1, 0], [0, 0], [0, 1], [0, 1]])
+    per_target = pd.DataFrame({"m": [0.1, 0.2]}, index=["a", "b"])
+    label, overall, losses = prior_reference(pd.DataFrame(), per_target, Y)
+    assert label == "prevalence (in-sample)"
+    expected = mean_columnwise_log_loss(Y, np.tile([0.25, 0.5], (4, 1)))
+    assert overall == pytest.approx(expected) and losses.mean() == pytest.approx(expected)

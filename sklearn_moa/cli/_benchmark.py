@@ -1,17 +1,16 @@
 """``sklearn-moa benchmark``: cross-validate models and report the comparison."""
 
 import os
-import platform
 import sys
 from datetime import datetime, timezone
 
 import pandas as pd
 
-from .. import __version__
 from ..model_selection import compare_models
 from ._data import check_pretraining_data, describe_source, training_data
-from ._reports import format_table, write_reports
+from ._environment import machine, package_versions
 from ._output import model_progress
+from ._reports import format_table, write_reports
 from ._zoo import build_models, nonscored_fit_params
 
 __all__ = ["add_parser", "run"]
@@ -116,18 +115,23 @@ def run(args):
     table = pd.concat(rows).sort_values("oof_log_loss")
     print()
     print(format_table(table))
+    first = next(iter(results.values()))
     metadata = {
+        "command": getattr(args, "command_line", None),
         "data": args.data or f"make_moa({args.samples}, random_state={args.seed})",
+        "synthetic": args.data is None,
         "n_samples": int(len(data.features)),
         "n_targets": int(data.targets.shape[1]),
         "drug_aware": data.drugs is not None,
         "folds": folds,
+        "cv": " ".join(first.cv.split()),
         "full": bool(args.full),
         "seed": args.seed,
+        "jobs": args.jobs,
         "pretrained_on_nonscored": pretrained,
         "failed": failed,
-        "sklearn_moa_version": __version__,
-        "python_version": platform.python_version(),
+        "versions": package_versions(),
+        "machine": machine(),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     written, notes = write_reports(table, results, data.targets, args.out, metadata=metadata)

@@ -13,6 +13,7 @@ import warnings
 
 from .. import __version__
 from . import _benchmark, _make_data, _predict, _train
+from ._environment import command_line
 from ._output import add_verbosity_arguments, framework_startup_filter
 from ._zoo import models_table
 
@@ -76,6 +77,7 @@ def main(argv=None):
         130 when interrupted.
     """
     args = build_parser().parse_args(argv)
+    args.command_line = command_line(argv)
     verbose = getattr(args, "verbose", False)
     _quiet_frameworks(verbose)
     try:
