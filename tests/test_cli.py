@@ -621,3 +621,80 @@ def test_without_a_prior_model_the_reference_is_the_training_prevalence():
     assert label == "prevalence (in-sample)"
     expected = mean_columnwise_log_loss(Y, np.tile([0.25, 0.5], (4, 1)))
     assert overall == pytest.approx(expected) and losses.mean() == pytest.approx(expected)
+
+
+def test_report_html_is_one_self_contained_file_with_table_charts_settings_and_targets(
+        kaggle_dir, data, tmp_path, capsys):
+    import base64
+    from html.parser import HTMLParser
+
+    out = tmp_path / "results"
+    assert main(["benchmark", "--data", str(kaggle_dir), "--models", "prior,logistic",
+                 "--folds", "2", "--quiet", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.rstrip().splitlines()[-1] == f"report: {out / 'report.html'}"
+    page = (out / "report.html").read_text(encoding="utf-8")
+
+    class Collector(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.images, self.links, self.scripts = {}, [], [], 0
+            self._table, self._row, self._cell, self._in_cell = None, None, None, False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "table":
+                self._table = self.tables.setdefault(attrs.get("id"), [])
+            elif tag == "tr" and self._table is not None:
+                self._row = []
+                self._table.append(self._row)
+            elif tag in ("td", "th") and self._row is not None:
+                self._row.append("")
+                self._in_cell = True
+            elif tag == "img":
+                self.images.append(attrs["src"])
+            elif tag == "script":
+                self.scripts += 1
+                assert "src" not in attrs
+            if tag in ("link", "iframe") or (tag == "a" and "href" in attrs):
+                self.links.append(attrs)
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th"):
+                self._in_cell = False
+            elif tag == "table":
+                self._table = self._row = None
+
+        def handle_data(self, text):
+            if self._in_cell:
+                self._row[-1] += text
+
+    parsed = Collector()
+    parsed.feed(page)
+    # No external assets: the charts are embedded, no links, the script is inline.
+    assert parsed.links == [] and parsed.scripts == 1
+    assert "http://" not in page and "https://" not in page
+    assert len(parsed.images) == 2
+    for src in parsed.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    # The comparison table: the models, best first, with the scores of comparison.csv.
+    table = pd.read_csv(out / "comparison.csv", index_col="model")
+    header, *rows = parsed.tables["comparison"]
+    assert header[:3] == ["model", "OOF log loss", "gain over the prior (%)"]
+    assert [r[0] for r in rows] == list(table.index)
+    for r in rows:
+        assert float(r[1]) == pytest.approx(table.loc[r[0], "oof_log_loss"], abs=1e-5)
+    # The per-target table: every target once, sortable, with prevalence and each model.
+    header, *rows = parsed.tables["per-target"]
+    assert header[:4] == ["target", "prevalence (%)", "positive rows", "prior (CV) loss"]
+    assert "logistic" in header and "best model" in header
+    assert sorted(r[0] for r in rows) == sorted(data.target_names)
+    positives = dict(zip(data.target_names, data.targets.sum().astype(int)))
+    assert all(int(r[2]) == positives[r[0]] for r in rows)
+    assert 'class="sortable" id="per-target"' in page and "addEventListener" in page
+    # Settings, versions and the machine.
+    assert "DrugMultilabelStratifiedKFold" in page and "sklearn-moa benchmark --data" in page
+    for package in ("scikit-learn", "numpy", "pandas"):
+        assert f"<dt>{package}</dt>" in page
+    assert "<dt>cpu_count</dt>" in page

@@ -135,7 +135,8 @@ def run(args):
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     written, notes = write_reports(table, results, data.targets, args.out, metadata=metadata)
-    print(f"\nwrote {', '.join(written)}")
+    print(f"\nwrote {', '.join(os.path.basename(p) for p in written)} into {args.out}")
     for note in notes:
         print(note)
+    print(f"report: {os.path.join(args.out, 'report.html')}")
     return 1 if failed else 0

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ._charts import plot_comparison, plot_per_target_gain, prior_reference
+from ._html import write_html_report
 
 __all__ = [
     "format_table",
@@ -111,9 +112,13 @@ def write_reports(table, results, Y, out, *, metadata):
         plot_comparison(table, results, reference, metadata, path("comparison.png"))
         plot_per_target_gain(per_target, reference, prevalence, metadata,
                              path("per_target_gain.png"))
-        charts = {"comparison.png": path("comparison.png"),
-                  "per_target_gain.png": path("per_target_gain.png")}
+        charts = {"Model comparison": path("comparison.png"),
+                  "Gain over the prior by target prevalence": path("per_target_gain.png")}
         written += list(charts.values())
     else:
         notes.append("charts skipped: matplotlib is missing (pip install 'sklearn-moa[plots]')")
+    write_html_report(path("report.html"), table=table, results=results, per_target=per_target,
+                      reference=reference, prevalence=prevalence, Y=Y, metadata=metadata,
+                      charts=charts)
+    written.append(path("report.html"))
     return written, notes
