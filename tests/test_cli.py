@@ -123,16 +123,34 @@ def test_benchmark_on_a_kaggle_folder_writes_every_report(kaggle_dir, data, tmp_
     assert flat["cv"] == run["cv"] and flat["command"] == run["command"]
 
 
-def test_benchmark_defaults_to_synthetic_data_and_every_installed_model(tmp_path, capsys,
-                                                                         monkeypatch, no_charts):
+def test_benchmark_defaults_to_synthetic_data_and_the_default_models(tmp_path, capsys,
+                                                                    monkeypatch, no_charts):
     # Only the fast model, so that the test does not depend on which extras are installed.
-    monkeypatch.setattr("sklearn_moa.cli._zoo.MODEL_ZOO", {"prior": MODEL_ZOO["prior"]})
+    monkeypatch.setattr("sklearn_moa.cli._benchmark.DEFAULT_MODELS", ("prior",))
     out = tmp_path / "res"
     assert main(["benchmark", "--samples", "300", "--quiet", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "built-in synthetic data (make_moa): 300 rows" in printed
+    assert "1 model(s)" in printed
     assert "charts skipped: matplotlib is missing" in printed
     assert (out / "comparison.csv").exists() and not (out / "comparison.png").exists()
+    assert (out / "report.html").exists()
+
+
+def test_default_model_list_leaves_out_new_and_missing_models_and_all_takes_every_one(monkeypatch):
+    from sklearn_moa.cli._benchmark import DEFAULT_MODELS, chosen_models
+    from sklearn_moa.model_zoo import ModelSpec
+
+    assert set(DEFAULT_MODELS) <= set(MODEL_ZOO)
+    missing = ModelSpec("ghost", "needs a missing module", "ghost", ("no_such_module_xyz",),
+                        lambda f, r: None)
+    new = ModelSpec("newcomer", "a model added later", None, (), lambda f, r: None)
+    zoo = dict(MODEL_ZOO, ghost=missing, newcomer=new)
+    monkeypatch.setattr("sklearn_moa.cli._benchmark.MODEL_ZOO", zoo)
+    monkeypatch.setattr("sklearn_moa.cli._benchmark.DEFAULT_MODELS", ("prior", "ghost"))
+    assert chosen_models(None) == "prior"
+    assert chosen_models("all") is None and chosen_models(" ALL ") is None
+    assert chosen_models("newcomer,prior") == "newcomer,prior"
 
 
 def test_benchmark_progress_bars_go_to_stderr_and_quiet_removes_them(kaggle_dir, tmp_path, capsys,
