@@ -532,8 +532,6 @@ def test_version(capsys):
 ])
 def test_the_bar_shows_the_epoch_each_framework_prints_and_hides_the_text(printed, postfix,
                                                                           capsys):
-    import argparse
-
     from sklearn_moa.cli._output import ModelProgress
 
     with ModelProgress("m", 2, quiet=False, verbose=False, n_epochs=10) as progress:
@@ -546,7 +544,6 @@ def test_the_bar_shows_the_epoch_each_framework_prints_and_hides_the_text(printe
     with ModelProgress("m", 2, quiet=False, verbose=True, n_epochs=10):
         print(printed, end="")
     assert capsys.readouterr().out == printed  # --verbose shows it as printed
-    del argparse
 
 
 def test_every_sub_command_takes_quiet_and_verbose(capsys):
