@@ -25,7 +25,7 @@ table.sortable th[data-order="asc"]::after { content: " \\25B2"; }
 table.sortable th[data-order="desc"]::after { content: " \\25BC"; }
 td.better { color: #1f5fa8; } td.worse { color: #b2301f; } td.best { font-weight: bold; }
 img { max-width: 100%; border: 1px solid #eee; }
-.scroll { max-height: 36em; overflow: auto; display: inline-block; }
+.scroll { max-height: 36em; max-width: 100%; overflow: auto; display: inline-block; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1.2em; font-size: 0.9em; }
 dt { color: #555; } dd { margin: 0; font-family: ui-monospace, monospace; }
 .note { color: #555; font-size: 0.85em; }
