@@ -32,11 +32,12 @@ FULL_FOLDS = 5
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "benchmark",
-        help="cross-validate models and write a comparison table, OOF predictions and charts",
+        help="cross-validate models and write a comparison table, charts and an HTML report",
         description=(
             "Cross-validate each model (with its feature preset and the control rule) on the "
             "same folds, drug-aware when drug ids exist, print the comparison table and write "
-            "comparison.csv/.json, per_target_log_loss.csv, oof_predictions.npz and two charts "
+            "report.html, comparison.csv/.json, run.csv, per_target_log_loss.csv, "
+            "oof_predictions.npz and two charts "
             "into --out."
         ),
     )
