@@ -107,29 +107,64 @@ def test_benchmark_on_a_kaggle_folder_writes_every_report(kaggle_dir, data, tmp_
     assert per_target.shape == (206, 1)
     # The mean of the per-target losses is the competition metric.
     assert per_target["prior"].mean() == pytest.approx(table.loc["prior", "oof_log_loss"])
-    for chart in ("comparison.png", "per_target_log_loss.png"):
+    for chart in ("comparison.png", "per_target_gain.png"):
         assert (out / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # What the result depends on besides its settings, in the JSON and in run.csv.
+    run = report["run"]
+    assert run["command"].startswith("sklearn-moa benchmark --data ")
+    assert run["cv"].startswith("DrugMultilabelStratifiedKFold(") and "n_splits=3" in run["cv"]
+    for package in ("sklearn-moa", "scikit-learn", "numpy", "pandas", "python"):
+        assert run["versions"][package]
+    assert run["versions"]["sklearn-moa"] == __version__
+    assert run["machine"]["cpu_count"] == os.cpu_count() and run["machine"]["cpus_usable"] >= 1
+    assert isinstance(run["machine"]["gpus"], list)
+    flat = pd.read_csv(out / "run.csv", index_col="key")["value"]
+    assert flat["versions.scikit-learn"] == run["versions"]["scikit-learn"]
+    assert flat["cv"] == run["cv"] and flat["command"] == run["command"]
 
-def test_benchmark_defaults_to_synthetic_data_and_every_installed_model(tmp_path, capsys,
-                                                                         monkeypatch, no_charts):
+
+def test_benchmark_defaults_to_synthetic_data_and_the_default_models(tmp_path, capsys,
+                                                                    monkeypatch, no_charts):
     # Only the fast model, so that the test does not depend on which extras are installed.
-    monkeypatch.setattr("sklearn_moa.cli._zoo.MODEL_ZOO", {"prior": MODEL_ZOO["prior"]})
+    monkeypatch.setattr("sklearn_moa.cli._benchmark.DEFAULT_MODELS", ("prior",))
     out = tmp_path / "res"
     assert main(["benchmark", "--samples", "300", "--quiet", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "built-in synthetic data (make_moa): 300 rows" in printed
+    assert "1 model(s)" in printed
     assert "charts skipped: matplotlib is missing" in printed
     assert (out / "comparison.csv").exists() and not (out / "comparison.png").exists()
+    assert (out / "report.html").exists()
+
+
+def test_default_model_list_leaves_out_new_and_missing_models_and_all_takes_every_one(monkeypatch):
+    from sklearn_moa.cli._benchmark import DEFAULT_MODELS, chosen_models
+    from sklearn_moa.model_zoo import ModelSpec
+
+    assert set(DEFAULT_MODELS) <= set(MODEL_ZOO)
+    missing = ModelSpec("ghost", "needs a missing module", "ghost", ("no_such_module_xyz",),
+                        lambda f, r: None)
+    new = ModelSpec("newcomer", "a model added later", None, (), lambda f, r: None)
+    zoo = dict(MODEL_ZOO, ghost=missing, newcomer=new)
+    monkeypatch.setattr("sklearn_moa.cli._benchmark.MODEL_ZOO", zoo)
+    monkeypatch.setattr("sklearn_moa.cli._benchmark.DEFAULT_MODELS", ("prior", "ghost"))
+    assert chosen_models(None) == "prior"
+    assert chosen_models("all") is None and chosen_models(" ALL ") is None
+    assert chosen_models("newcomer,prior") == "newcomer,prior"
 
 
 def test_benchmark_progress_bars_go_to_stderr_and_quiet_removes_them(kaggle_dir, tmp_path, capsys,
                                                                      no_charts):
     argv = ["benchmark", "--data", str(kaggle_dir), "--models", "prior", "--out", str(tmp_path)]
     assert main(argv) == 0
-    assert "cross-validation" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "prior" in captured.err and "fold" in captured.err  # the model's bar
+    assert "prior: OOF log loss" in captured.out
     assert main(argv + ["--quiet"]) == 0
-    assert capsys.readouterr().err == ""
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "prior: OOF log loss" in captured.out
 
 
 def test_a_failing_model_is_reported_and_the_others_still_run(kaggle_dir, tmp_path, capsys,
@@ -465,3 +500,248 @@ def test_train_refuses_to_save_a_model_that_predicts_nan(monkeypatch, capsys, ka
                               "--out", str(path), "--quiet"])
     assert "the fitted nan_model predicts" in line and "not written" in line
     assert not path.exists()
+
+
+# --------------------------------------------------------------------------- make-data, --version
+
+
+def test_make_data_writes_a_kaggle_folder_that_train_and_predict_accept(tmp_path, capsys):
+    from sklearn_moa.datasets import load_moa
+
+    folder = tmp_path / "lish-moa"
+    assert main(["make-data", str(folder), "--rows", "120", "--seed", "3"]) == 0
+    assert "wrote 6 files" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == sorted([
+        "train_features.csv", "train_targets_scored.csv", "train_targets_nonscored.csv",
+        "train_drug.csv", "test_features.csv", "sample_submission.csv"])
+    # load_moa reads back exactly what the generator made.
+    expected = make_moa(120, n_test_samples=60, random_state=3)
+    loaded = load_moa(folder)
+    pd.testing.assert_frame_equal(loaded.features, expected.features, check_dtype=False)
+    pd.testing.assert_frame_equal(loaded.targets, expected.targets, check_dtype=False)
+    assert (loaded.drugs == expected.drugs).all()
+    assert len(loaded.test_features) == 60
+
+    model, submission = tmp_path / "prior.skmoa", tmp_path / "submission.csv"
+    assert main(["train", "--data", str(folder), "--model", "prior", "--out", str(model),
+                 "--quiet"]) == 0
+    assert main(["predict", "--model", str(model), "--data", str(folder),
+                 "--out", str(submission)]) == 0
+    written = pd.read_csv(submission)
+    sample = pd.read_csv(folder / "sample_submission.csv")
+    assert list(written.columns) == list(sample.columns)
+    assert list(written["sig_id"]) == list(sample["sig_id"])
+    assert (sample.drop(columns="sig_id").to_numpy() == 0.5).all()
+
+
+def test_make_data_never_overwrites_and_checks_rows(tmp_path, capsys):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "train_features.csv").write_text("real data\n")
+    line = run_error(capsys, ["make-data", str(folder), "--rows", "100"])
+    assert "already holds train_features.csv" in line
+    assert (folder / "train_features.csv").read_text() == "real data\n"
+    line = run_error(capsys, ["make-data", str(tmp_path / "e"), "--rows", "10"])
+    assert "--rows must be at least 60" in line
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sklearn-moa {__version__}"
+
+
+# --------------------------------------------------------------------------- output levels
+
+
+@pytest.mark.parametrize("printed, postfix", [
+    ("Epoch 3/10\n\x1b[1m1/2\x1b[0m \x1b[32m━━━━\x1b[0m 0s 5ms/step\r", "epoch 3/10"),  # Keras
+    ("epoch 4  | loss: 0.48305 |  0:00:00s\n", "epoch 5/10"),                         # TabNet
+    ("  epoch    train_loss     dur\n-------  ----\n      7        \x1b[36m0.1177\x1b[0m  0.0340\n",
+     "epoch 7/10"),                                                                   # skorch
+    ("[XGBMoAClassifier] target 11: 12 positives, 45 trees\n", "target 12"),         # XGBoost
+])
+def test_the_bar_shows_the_epoch_each_framework_prints_and_hides_the_text(printed, postfix,
+                                                                          capsys):
+    from sklearn_moa.cli._output import ModelProgress
+
+    with ModelProgress("m", 2, quiet=False, verbose=False, n_epochs=10) as progress:
+        print(printed, end="")
+        assert progress._bar.postfix == postfix
+        progress.fold_done()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "train_loss" not in captured.err and "positives" not in captured.err
+    with ModelProgress("m", 2, quiet=False, verbose=True, n_epochs=10):
+        print(printed, end="")
+    assert capsys.readouterr().out == printed  # --verbose shows it as printed
+
+
+def test_every_sub_command_takes_quiet_and_verbose(capsys):
+    from sklearn_moa.cli._main import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert set(commands) == {"models", "benchmark", "train", "predict", "make-data"}
+    for name, command in commands.items():
+        options = {o for action in command._actions for o in action.option_strings}
+        assert {"-q", "--quiet", "-v", "--verbose"} <= options, name
+    line = run_error(capsys, ["models", "--quiet", "--verbose"])
+    assert "not allowed with argument" in line
+
+
+def test_predict_takes_quiet(prior_model_file, kaggle_dir, tmp_path, capsys):
+    assert main(["predict", "--model", str(prior_model_file), "--data", str(kaggle_dir),
+                 "--out", str(tmp_path / "s.csv"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_tensorflow_startup_lines_are_dropped_and_everything_else_is_kept(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from sklearn_moa.cli._output import framework_startup_filter\n"
+        "with framework_startup_filter():\n"
+        "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are "
+        "written to STDERR\\n')\n"
+        "    os.write(2, b'I0000 00:00:1796232342.734912    7534 port.cc:153] oneDNN custom "
+        "operations are on. You may see slightly different numerical results.\\n')\n"
+        "    os.write(2, b'E0000 00:00:1796232342.734912    7534 cuda.cc:1] a real error\\n')\n"
+        "    os.write(2, b'I0000 00:00:1796232342.734912    7534 other.cc:9] other info\\n')\n"
+        "    print('python stderr', file=sys.stderr)\n"
+        "    os.write(2, b'no newline at the end')\n"
+        "print('after', file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    # Python's writes bypass the filter thread, so the order between the two may vary.
+    assert sorted(run.stderr.splitlines()) == sorted([
+        "E0000 00:00:1796232342.734912    7534 cuda.cc:1] a real error",
+        "I0000 00:00:1796232342.734912    7534 other.cc:9] other info",
+        "python stderr",
+        "no newline at the endafter",  # an unfinished line is forwarded too, at the end
+    ])
+
+
+# --------------------------------------------------------------------------- charts and reports
+
+
+def test_gain_by_prevalence_groups_targets_and_its_all_column_is_the_metric_gain():
+    from sklearn_moa.cli._charts import gain_by_prevalence, prevalence_bins, prior_reference
+
+    targets = [f"t{i}" for i in range(6)]
+    prevalence = pd.Series([0.0005, 0.0005, 0.0015, 0.003, 0.02, 0.2], index=targets)
+    per_target = pd.DataFrame({
+        "prior": [0.004, 0.004, 0.01, 0.02, 0.1, 0.5],
+        "good": [0.004, 0.004, 0.005, 0.01, 0.05, 0.25],
+        "bad": [0.008, 0.008, 0.02, 0.02, 0.1, 0.5],
+    }, index=targets)
+    table = pd.DataFrame({"oof_log_loss": per_target.mean()})
+    reference = prior_reference(table, per_target, None)
+    assert reference[0] == "prior (CV)"
+    bins, labels = prevalence_bins(prevalence)
+    assert list(bins) == ["< 0.1 %", "< 0.1 %", "0.1-0.2 %", "0.2-0.5 %", "≥ 0.5 %", "≥ 0.5 %"]
+    gains, counts = gain_by_prevalence(per_target, reference, prevalence)
+    assert list(gains.index) == ["good", "bad"]  # best first; the prior itself is left out
+    assert list(gains.columns) == labels + ["all"]
+    assert gains.loc["good", "< 0.1 %"] == pytest.approx(0.0)
+    assert gains.loc["bad", "< 0.1 %"] == pytest.approx(-100.0)
+    assert gains.loc["good", "≥ 0.5 %"] == pytest.approx(50.0)
+    for model in ("good", "bad"):
+        metric_gain = 100 * (1 - per_target[model].mean() / per_target["prior"].mean())
+        assert gains.loc[model, "all"] == pytest.approx(metric_gain)
+    assert counts.to_dict() == {"< 0.1 %": 2, "0.1-0.2 %": 1, "0.2-0.5 %": 1, "≥ 0.5 %": 2,
+                                "all": 6}
+
+
+def test_without_a_prior_model_the_reference_is_the_training_prevalence():
+    from sklearn_moa.cli._charts import prior_reference
+    from sklearn_moa.metrics import mean_columnwise_log_loss
+
+    Y = np.array([[1, 0], [0, 0], [0, 1], [0, 1]])
+    per_target = pd.DataFrame({"m": [0.1, 0.2]}, index=["a", "b"])
+    label, overall, losses = prior_reference(pd.DataFrame(), per_target, Y)
+    assert label == "prevalence (in-sample)"
+    expected = mean_columnwise_log_loss(Y, np.tile([0.25, 0.5], (4, 1)))
+    assert overall == pytest.approx(expected) and losses.mean() == pytest.approx(expected)
+
+
+def test_report_html_is_one_self_contained_file_with_table_charts_settings_and_targets(
+        kaggle_dir, data, tmp_path, capsys):
+    import base64
+    from html.parser import HTMLParser
+
+    out = tmp_path / "results"
+    assert main(["benchmark", "--data", str(kaggle_dir), "--models", "prior,logistic",
+                 "--folds", "2", "--quiet", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.rstrip().splitlines()[-1] == f"report: {out / 'report.html'}"
+    page = (out / "report.html").read_text(encoding="utf-8")
+
+    class Collector(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.images, self.links, self.scripts = {}, [], [], 0
+            self._table, self._row, self._cell, self._in_cell = None, None, None, False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "table":
+                self._table = self.tables.setdefault(attrs.get("id"), [])
+            elif tag == "tr" and self._table is not None:
+                self._row = []
+                self._table.append(self._row)
+            elif tag in ("td", "th") and self._row is not None:
+                self._row.append("")
+                self._in_cell = True
+            elif tag == "img":
+                self.images.append(attrs["src"])
+            elif tag == "script":
+                self.scripts += 1
+                assert "src" not in attrs
+            if tag in ("link", "iframe") or (tag == "a" and "href" in attrs):
+                self.links.append(attrs)
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th"):
+                self._in_cell = False
+            elif tag == "table":
+                self._table = self._row = None
+
+        def handle_data(self, text):
+            if self._in_cell:
+                self._row[-1] += text
+
+    parsed = Collector()
+    parsed.feed(page)
+    # No external assets: the charts are embedded, no links, the script is inline.
+    assert parsed.links == [] and parsed.scripts == 1
+    assert "http://" not in page and "https://" not in page
+    assert len(parsed.images) == 2
+    for src in parsed.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    # The comparison table: the models, best first, with the scores of comparison.csv.
+    table = pd.read_csv(out / "comparison.csv", index_col="model")
+    header, *rows = parsed.tables["comparison"]
+    assert header[:3] == ["model", "OOF log loss", "gain over the prior (%)"]
+    assert [r[0] for r in rows] == list(table.index)
+    for r in rows:
+        assert float(r[1]) == pytest.approx(table.loc[r[0], "oof_log_loss"], abs=1e-5)
+    # The per-target table: every target once, sortable, with prevalence and each model.
+    header, *rows = parsed.tables["per-target"]
+    assert header[:4] == ["target", "prevalence (%)", "positive rows", "prior (CV) loss"]
+    assert "logistic" in header and "best model" in header
+    assert sorted(r[0] for r in rows) == sorted(data.target_names)
+    positives = dict(zip(data.target_names, data.targets.sum().astype(int)))
+    assert all(int(r[2]) == positives[r[0]] for r in rows)
+    assert 'class="sortable" id="per-target"' in page and "addEventListener" in page
+    # Settings, versions and the machine.
+    assert "DrugMultilabelStratifiedKFold" in page and "sklearn-moa benchmark --data" in page
+    for package in ("scikit-learn", "numpy", "pandas"):
+        assert f"<dt>{package}</dt>" in page
+    assert "<dt>cpu_count</dt>" in page

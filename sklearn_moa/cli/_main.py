@@ -11,7 +11,10 @@ import os
 import sys
 import warnings
 
-from . import _benchmark, _predict, _train
+from .. import __version__
+from . import _benchmark, _make_data, _predict, _train
+from ._environment import command_line
+from ._output import add_verbosity_arguments, framework_startup_filter
 from ._zoo import models_table
 
 __all__ = ["main"]
@@ -37,6 +40,7 @@ def build_parser():
     parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--traceback", action="store_true",
                         help="show the Python traceback of an error")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
     models = sub.add_parser("models", help="list the model names, their extra and whether installed")
@@ -44,12 +48,17 @@ def build_parser():
     _benchmark.add_parser(sub)
     _train.add_parser(sub)
     _predict.add_parser(sub)
+    _make_data.add_parser(sub)
+    for command in sub.choices.values():  # the same output options on every sub-command
+        add_verbosity_arguments(command)
     return parser
 
 
-def _quiet_frameworks():
+def _quiet_frameworks(verbose):
     # Deep-learning frameworks print start-up chatter at import; keep the output readable.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Level 1 hides TensorFlow's C++ INFO lines only: its warnings and errors still show.
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
@@ -68,9 +77,12 @@ def main(argv=None):
         130 when interrupted.
     """
     args = build_parser().parse_args(argv)
-    _quiet_frameworks()
+    args.command_line = command_line(argv)
+    verbose = getattr(args, "verbose", False)
+    _quiet_frameworks(verbose)
     try:
-        return args.func(args)
+        with framework_startup_filter(active=not verbose):
+            return args.func(args)
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130

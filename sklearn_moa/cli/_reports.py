@@ -1,10 +1,13 @@
-"""Benchmark reports: the printed table, CSV/JSON files, OOF predictions, charts."""
+"""Benchmark reports: the printed table, CSV/JSON files, OOF predictions, charts, HTML."""
 
 import json
 import os
 
 import numpy as np
 import pandas as pd
+
+from ._charts import plot_comparison, plot_per_target_gain, prior_reference
+from ._html import write_html_report
 
 __all__ = [
     "format_table",
@@ -21,7 +24,7 @@ _TABLE_COLUMNS = {
 
 
 def format_table(table):
-    """The comparison table as the seed prints it: model, fold scores, OOF score, fit time."""
+    """The comparison table as the blog post prints it: model, fold scores, OOF score, fit time."""
     shown = table[list(_TABLE_COLUMNS)].rename(columns=_TABLE_COLUMNS).reset_index()
     return shown.to_string(
         index=False,
@@ -49,53 +52,6 @@ def _write_oof(results, index, path):
                           dtype=str),
         **arrays,
     )
-
-
-def _plot_comparison(table, path):
-    import matplotlib.pyplot as plt
-
-    table = table.iloc[::-1]  # best model at the top of a horizontal bar chart
-    height = 2.4 + 0.45 * len(table)
-    fig, (ax_loss, ax_time) = plt.subplots(
-        1, 2, figsize=(10, height), sharey=True, gridspec_kw={"width_ratios": [3, 2]}
-    )
-    y = np.arange(len(table))
-    ax_loss.barh(y - 0.2, table["oof_log_loss"], height=0.4, label="OOF")
-    ax_loss.barh(y + 0.2, table["fold_log_loss_mean"], height=0.4,
-                 xerr=table["fold_log_loss_std"], label="fold mean ± std", alpha=0.7)
-    ax_loss.set_yticks(y, table.index)
-    ax_loss.set_xlabel("mean column-wise log loss (lower is better)")
-    fig.legend(*ax_loss.get_legend_handles_labels(), loc="lower left", ncol=2, fontsize="small")
-    ax_time.barh(y, table["fit_time_s"], color="tab:gray")
-    ax_time.set_xlabel("fit time, all folds (s)")
-    fig.suptitle("sklearn-moa benchmark")
-    fig.tight_layout(rect=(0, 0.35 / height, 1, 1))  # room for the legend at the bottom
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _plot_per_target(per_target, prevalence, path):
-    import matplotlib.pyplot as plt
-
-    order = np.argsort(prevalence.to_numpy(), kind="stable")
-    fig, ax = plt.subplots(figsize=(12, 4.5))
-    x = np.arange(len(order))
-    for name in per_target.columns:
-        ax.plot(x, per_target[name].to_numpy()[order], marker=".", linewidth=0.8, label=name)
-    ax.set_yscale("log")
-    ax.set_xlabel(f"target ({len(order)}), ordered by training prevalence (rarest left)")
-    ax.set_ylabel("OOF log loss")
-    worst = per_target.mean(axis=1).nlargest(3)
-    position = {target: i for i, target in enumerate(per_target.index[order])}
-    for rank, (target, loss) in enumerate(worst.items()):
-        ax.annotate(target, (position[target], loss), xytext=(-160, -14 * (rank + 1)),
-                    textcoords="offset points", fontsize="x-small",
-                    arrowprops={"arrowstyle": "-", "linewidth": 0.5})
-    ax.legend(fontsize="small", ncol=2)
-    ax.set_title("Per-target out-of-fold log loss")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def _charts_available():
@@ -145,11 +101,24 @@ def write_reports(table, results, Y, out, *, metadata):
     written += [path(n) for n in ("comparison.csv", "comparison.json",
                                   "per_target_log_loss.csv", "oof_predictions.npz")]
 
+    flat = pd.json_normalize(metadata, sep=".").T.squeeze(axis=1)
+    flat.rename_axis("key").rename("value").to_csv(path("run.csv"))
+    written.append(path("run.csv"))
+
+    prevalence = pd.Series(np.asarray(Y).mean(axis=0), index=per_target.index)
+    reference = prior_reference(table, per_target, Y)
+    charts = {}
     if _charts_available():
-        prevalence = pd.Series(np.asarray(Y).mean(axis=0), index=per_target.index)
-        _plot_comparison(table, path("comparison.png"))
-        _plot_per_target(per_target, prevalence, path("per_target_log_loss.png"))
-        written += [path("comparison.png"), path("per_target_log_loss.png")]
+        plot_comparison(table, results, reference, metadata, path("comparison.png"))
+        plot_per_target_gain(per_target, reference, prevalence, metadata,
+                             path("per_target_gain.png"))
+        charts = {"Model comparison": path("comparison.png"),
+                  "Gain over the prior by target prevalence": path("per_target_gain.png")}
+        written += list(charts.values())
     else:
         notes.append("charts skipped: matplotlib is missing (pip install 'sklearn-moa[plots]')")
+    write_html_report(path("report.html"), table=table, results=results, per_target=per_target,
+                      reference=reference, prevalence=prevalence, Y=Y, metadata=metadata,
+                      charts=charts)
+    written.append(path("report.html"))
     return written, notes

@@ -12,10 +12,9 @@ from ..ensemble import FoldAveragedModel
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
+from ._output import model_progress
 from ._persistence import check_output_file, check_saveable, save_model
-from ._zoo import (
-    add_model_arguments, build_models, chosen_settings, enable_epoch_progress, nonscored_fit_params,
-)
+from ._zoo import add_model_arguments, build_models, chosen_settings, nonscored_fit_params
 
 __all__ = ["FoldAveragedModel", "add_parser", "run"]
 
@@ -28,7 +27,7 @@ def add_parser(subparsers):
             "Fit one model of the zoo (with its feature preset and the control rule) on the "
             "training files of a Kaggle-layout folder and save it (a file that loading cannot turn "
             "into code) with a .sha256 checksum file. "
-            "With --folds K, follow the seed's protocol instead: one model per CV fold "
+            "With --folds K, follow the blog post's protocol instead: one model per CV fold "
             "(drug-aware when train_drug.csv exists), report the OOF log loss, and predict with "
             "the average of the K fold models."
         ),
@@ -38,7 +37,7 @@ def add_parser(subparsers):
                         help="model name (see `sklearn-moa models`)")
     parser.add_argument("--out", required=True, metavar="FILE", help="model file to write")
     parser.add_argument("--folds", type=int, metavar="K",
-                        help="fit one model per CV fold and average them (the seed's protocol)")
+                        help="fit one model per CV fold and average them (the blog post's protocol)")
     parser.add_argument("--checkpoint-dir", metavar="DIR",
                         help="with --folds: save each finished fold model in DIR and resume "
                              "from it when run again with the same settings")
@@ -48,7 +47,6 @@ def add_parser(subparsers):
                         help="folds fitted in parallel (default: 1)")
     parser.add_argument("--pretrain", action="store_true",
                         help="pretrain on the non-scored targets, if the model supports it")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
     return parser
 
@@ -73,23 +71,25 @@ def run(args):
     check_saveable(model, args.out)  # before hours of fitting, not after
     print(describe_source(args.data, data))
     sys.stdout.flush()
-    if not args.quiet and args.jobs in (None, 1):
-        enable_epoch_progress(model)
 
     extra = {"full": settings != "quick", "settings": settings, "device": args.device,
              "seed": args.seed, "pretrained": bool(fit_params)}
     start = time.perf_counter()
     if args.folds is None:
-        fitted = model.fit(data.features, data.targets, **fit_params)
+        with model_progress(name, model, 1, args, serial=True, unit="fit") as progress:
+            fitted = model.fit(data.features, data.targets, **fit_params)
+            progress.fold_done()
         extra["fit_time_s"] = time.perf_counter() - start
         print(f"fitted {name} on {len(data.features)} rows in {extra['fit_time_s']:.1f} s")
     else:
-        result = cross_validate_moa(
-            model, data.features, data.targets, groups=data.drugs, cv=args.folds,
-            n_jobs=args.jobs, fit_params=fit_params, verbose=0 if args.quiet else 1,
-            return_estimators=True, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
-            threads_per_fold=threads_per_fold(args.jobs),
-        )
+        with model_progress(name, model, args.folds, args,
+                            serial=args.jobs in (None, 1)) as progress:
+            result = cross_validate_moa(
+                model, data.features, data.targets, groups=data.drugs, cv=args.folds,
+                n_jobs=args.jobs, fit_params=fit_params, progress=progress.fold_done,
+                return_estimators=True, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
+                threads_per_fold=threads_per_fold(args.jobs),
+            )
         fitted = FoldAveragedModel(result.estimators)
         extra.update(folds=args.folds, cv=result.cv, oof_log_loss=result.oof_log_loss,
                      fold_log_loss=result.fold_log_loss.tolist(),

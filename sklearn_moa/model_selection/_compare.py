@@ -9,7 +9,7 @@ __all__ = ["compare_models"]
 
 def compare_models(estimators, X, Y, *, groups=None, cv=5, n_jobs=None, fit_params=None,
                    verbose=0, random_state=0, return_results=False, checkpoint_dir=None,
-                   threads_per_fold=None):
+                   threads_per_fold=None, progress=None):
     """Cross-validate each model on the same folds and tabulate the scores.
 
     Every (model, fold) pair is one joblib task, so ``n_jobs`` (or a Dask/Ray
@@ -18,7 +18,7 @@ def compare_models(estimators, X, Y, *, groups=None, cv=5, n_jobs=None, fit_para
     Parameters
     ----------
     estimators : dict of str -> estimator
-    X, Y, groups, cv, n_jobs, fit_params, verbose, random_state
+    X, Y, groups, cv, n_jobs, fit_params, verbose, random_state, progress
         As in :func:`cross_validate_moa`.
     checkpoint_dir, threads_per_fold
         As in :func:`cross_validate_moa`; each model gets its own subfolder of
@@ -40,7 +40,7 @@ def compare_models(estimators, X, Y, *, groups=None, cv=5, n_jobs=None, fit_para
     results = _cross_validate_many(
         estimators, X, Y, groups=groups, cv=cv, n_jobs=n_jobs, fit_params=fit_params,
         verbose=verbose, return_estimators=False, random_state=random_state,
-        checkpoint_dir=checkpoint_dir, threads_per_fold=threads_per_fold,
+        checkpoint_dir=checkpoint_dir, threads_per_fold=threads_per_fold, progress=progress,
     )
     table = pd.DataFrame({name: r.summary() for name, r in results.items()}).T
     table.index.name = "model"

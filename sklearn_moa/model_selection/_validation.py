@@ -169,7 +169,7 @@ def _progress(iterable, total, desc, verbose):
 
 def _cross_validate_many(estimators, X, Y, *, groups, cv, n_jobs, fit_params, verbose,
                          return_estimators, random_state, checkpoint_dir=None,
-                         threads_per_fold=None, routed_fit_params=None):
+                         threads_per_fold=None, routed_fit_params=None, progress=None):
     """Cross-validate several estimators over the same folds in one joblib pool.
 
     ``fit_params`` go to every estimator (routing off) or to those that
@@ -214,8 +214,14 @@ def _cross_validate_many(estimators, X, Y, *, groups, cv, n_jobs, fit_params, ve
         outputs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
     except ValueError:  # a backend without result generators (joblib's "multiprocessing")
         outputs = Parallel(n_jobs=n_jobs)(jobs)
-    for (name, k), record in _progress(outputs, len(tasks), "cross-validation", verbose):
+    if progress is not None:
+        for _ in resumed:
+            progress()
+    for (name, k), record in _progress(outputs, len(tasks), "cross-validation",
+                                       verbose and progress is None):
         done[name, k] = record
+        if progress is not None:
+            progress()
         if name in stores:
             stores[name].save(k, record, mean_columnwise_log_loss(Y_checked[record.test], record.proba))
     index = X.index if isinstance(X, pd.DataFrame) else None
@@ -249,7 +255,7 @@ def _cross_validate_many(estimators, X, Y, *, groups, cv, n_jobs, fit_params, ve
 
 def cross_validate_moa(estimator, X, Y, *, groups=None, cv=5, n_jobs=None, fit_params=None,
                        verbose=0, return_estimators=False, random_state=0, checkpoint_dir=None,
-                       threads_per_fold=None):
+                       threads_per_fold=None, progress=None):
     """Cross-validate a MoA estimator: fold scores, OOF predictions, timings.
 
     Parameters
@@ -299,6 +305,10 @@ def cross_validate_moa(estimator, X, Y, *, groups=None, cv=5, n_jobs=None, fit_p
         parallel folds do not oversubscribe the cores: use the cores of a
         worker divided by the folds it runs at once. None leaves the pools as
         they are. See :func:`~sklearn_moa.model_selection.thread_budget`.
+    progress : callable, default=None
+        Called with no argument once per fold as it finishes (and once per
+        fold loaded from ``checkpoint_dir``), e.g. the ``update`` of your own
+        progress bar; it replaces the progress bar of ``verbose``.
 
     Returns
     -------
@@ -319,6 +329,6 @@ def cross_validate_moa(estimator, X, Y, *, groups=None, cv=5, n_jobs=None, fit_p
     results = _cross_validate_many(
         {name: estimator}, X, Y, groups=groups, cv=cv, n_jobs=n_jobs, fit_params=fit_params,
         verbose=verbose, return_estimators=return_estimators, random_state=random_state,
-        checkpoint_dir=checkpoint_dir, threads_per_fold=threads_per_fold,
+        checkpoint_dir=checkpoint_dir, threads_per_fold=threads_per_fold, progress=progress,
     )
     return results[name]
