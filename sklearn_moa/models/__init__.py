@@ -10,11 +10,13 @@ from ._cnn1d import CNN1DClassifier
 from ._control import ControlAwareClassifier
 from ._deep_cnn import DeepCNNClassifier
 from ._linear import LogisticMoAClassifier
+from ._multistage import MultiStageNNClassifier
 from ._prior import PriorClassifier
 from ._residual_nn import ResidualNNClassifier
 from ._svm import SVMMoAClassifier
 from ._tabnet import TabNetMoAClassifier
 from ._two_head import TwoHeadNNClassifier
+from ._two_head_resnet import TwoHeadResNetClassifier
 from ._xgboost import XGBMoAClassifier
 
 __all__ = [
@@ -24,11 +26,13 @@ __all__ = [
     "LogisticMoAClassifier",
     "MoAClassifierBase",
     "MultiLabelClassifierMixin",
+    "MultiStageNNClassifier",
     "PriorClassifier",
     "ResidualNNClassifier",
     "SVMMoAClassifier",
     "TabNetMoAClassifier",
     "TwoHeadNNClassifier",
+    "TwoHeadResNetClassifier",
     "XGBMoAClassifier",
     "check_multilabel_targets",
 ]

@@ -37,7 +37,7 @@ COMMON_PARAMETER_CONSTRAINTS = {
     **DEEP_MODEL_PARAMETER_CONSTRAINTS,
     "batch_size": [Interval(Integral, 2, None, closed="left")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
-    "lr_schedule": [StrOptions({"onecycle"}), None],
+    "lr_schedule": [StrOptions({"onecycle", "plateau"}), None],
     "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
     "pretrain_min_positives": [Interval(Integral, 1, None, closed="left")],
     "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -48,12 +48,22 @@ COMMON_PARAMETER_CONSTRAINTS = {
 ONECYCLE_PCT_START = 0.1
 ONECYCLE_DIV_FACTOR = 1e3
 
+#: ``lr_schedule="plateau"``: the rate is halved after this many epochs without
+#: improvement (Keras' ``ReduceLROnPlateau(factor=0.5, patience=4)`` of the 1st
+#: place's two-head ResNet).
+PLATEAU_FACTOR = 0.5
+PLATEAU_PATIENCE = 4
+
 # numpydoc fragments shared by the subclasses' docstrings (see ``fill_shared_doc``).
 _TRAINING_PARAMETERS_DOC = """weight_decay : float, default=1e-5
         Adam's L2 penalty.
-    lr_schedule : {"onecycle"} or None, default="onecycle"
+    lr_schedule : {"onecycle", "plateau"} or None, default="onecycle"
         ``"onecycle"``: torch's ``OneCycleLR`` stepped every batch (10 % warm-up,
-        ``div_factor=1e3``), as the MoA torch solutions did. None: constant rate.
+        ``div_factor=1e3``), as the MoA torch solutions did. ``"plateau"``:
+        the rate is halved after 4 epochs without improvement of the
+        validation loss (of the training loss without early stopping), as
+        Keras' ``ReduceLROnPlateau`` in the 1st place's two-head ResNet.
+        None: constant rate.
     label_smoothing : float, default=0.001
         Training targets become ``y * (1 - label_smoothing) + label_smoothing / 2``.
     early_stopping : bool, default=False
@@ -155,6 +165,9 @@ class SkorchMoAClassifier(MoAClassifierBase):
 
     _parameter_constraints = dict(COMMON_PARAMETER_CONSTRAINTS)
 
+    #: Share of the OneCycle schedule spent warming up.
+    _onecycle_pct_start = ONECYCLE_PCT_START
+
     def fit(self, X, Y, Y_nonscored=None):
         """Train the network on ``X`` and the 0/1 target matrix ``Y``.
 
@@ -224,8 +237,17 @@ class SkorchMoAClassifier(MoAClassifierBase):
                 module.reset_output(Y.shape[1])
             _start_from_prevalence(module.output, Y[train])
             net = self._train(module, X, Y, train, valid, self.epochs)
+            self._after_training(net.module_, X, Y, train, valid)
         self.module_ = net.module_.eval()
         self.history_ = net.history
+
+    def _after_training(self, module, X, Y, train, valid):
+        """Hook run after the (fine-tuning) training, inside the fit's seed and threads.
+
+        ``X`` and ``Y`` are float32 tensors of every row, ``train`` and
+        ``valid`` the row indices of :meth:`_train`. Does nothing here; the
+        two-head ResNet runs its freeze / unfreeze phases in it.
+        """
 
     def _pretraining_targets(self, Y_nonscored, n_samples):
         """The informative non-scored columns as a float32 tensor, or None."""
@@ -249,8 +271,15 @@ class SkorchMoAClassifier(MoAClassifierBase):
         torch = import_torch(type(self).__name__)
         return torch.as_tensor(Y_nonscored[:, informative], dtype=torch.float32)
 
-    def _train(self, module, X, Y, train, valid, epochs):
-        """Run one skorch training phase of ``module`` and return the fitted net."""
+    def _train(self, module, X, Y, train, valid, epochs, *, learning_rate=None, patience=None):
+        """Run one skorch training phase of ``module`` and return the fitted net.
+
+        ``valid`` (row indices or None) is monitored every epoch; with
+        ``early_stopping`` the phase stops after ``patience`` epochs (default:
+        the parameter) without improvement and keeps the best epoch.
+        ``learning_rate`` overrides the parameter for this phase.
+        """
+        learning_rate = self.learning_rate if learning_rate is None else learning_rate
         torch = import_torch(type(self).__name__)
         from skorch import NeuralNet
         from skorch.helper import predefined_split
@@ -267,22 +296,22 @@ class SkorchMoAClassifier(MoAClassifierBase):
             criterion__smoothing=self.label_smoothing,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
-            lr=self.learning_rate,
+            lr=learning_rate,
             max_epochs=epochs,
             batch_size=self.batch_size,
             iterator_train=BatchIterator,
             iterator_train__shuffle=True,
             iterator_valid=BatchIterator,
             train_split=None if valid_data is None else predefined_split(valid_data),
-            callbacks=self._callbacks(epochs, len(train)),
+            callbacks=self._callbacks(epochs, len(train), learning_rate, valid is not None, patience),
             device=self._device(),
             verbose=self.verbose,
         )
         return net.fit(train_data, None)
 
-    def _callbacks(self, epochs, n_train):
+    def _callbacks(self, epochs, n_train, learning_rate, has_valid, patience=None):
         from skorch.callbacks import EarlyStopping, LRScheduler
-        from torch.optim.lr_scheduler import OneCycleLR
+        from torch.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 
         from ._torch_modules import count_batches
 
@@ -291,34 +320,51 @@ class SkorchMoAClassifier(MoAClassifierBase):
             total_steps = epochs * count_batches(n_train, self.batch_size)
             # torch's OneCycleLR divides by zero when the warm-up spans at most
             # one step; on tiny data the warm-up is stretched to 1.5 steps.
-            pct_start = min(max(ONECYCLE_PCT_START, 1.5 / total_steps), 0.9)
+            pct_start = min(max(self._onecycle_pct_start, 1.5 / total_steps), 0.9)
             callbacks.append((
                 "lr_schedule",
                 LRScheduler(
                     policy=OneCycleLR,
                     step_every="batch",
                     event_name=None,
-                    max_lr=self.learning_rate,
+                    max_lr=learning_rate,
                     total_steps=total_steps,
                     pct_start=pct_start,
                     div_factor=ONECYCLE_DIV_FACTOR,
                 ),
             ))
-        if self.early_stopping:
+        elif self.lr_schedule == "plateau":
+            callbacks.append((
+                "lr_schedule",
+                LRScheduler(
+                    policy=ReduceLROnPlateau,
+                    monitor="valid_loss" if has_valid else "train_loss",
+                    factor=PLATEAU_FACTOR,
+                    patience=PLATEAU_PATIENCE,
+                ),
+            ))
+        if self.early_stopping and has_valid:
             callbacks.append((
                 "early_stopping",
-                EarlyStopping(monitor="valid_loss", patience=self.patience, load_best=True),
+                EarlyStopping(
+                    monitor="valid_loss", patience=self.patience if patience is None else patience,
+                    load_best=True,
+                ),
             ))
         return callbacks
 
     def _predict_targets(self, X):
+        return self._module_proba(self.module_, X)
+
+    def _module_proba(self, module, X):
+        """Sigmoid of ``module``'s logits on the rows of the ndarray ``X``, batch by batch."""
         torch = import_torch(type(self).__name__)
-        device = next(self.module_.parameters()).device
+        device = next(module.parameters()).device
         logits = []
         with torch_thread_budget(self.n_jobs), torch.inference_mode():
             for start in range(0, X.shape[0], self.batch_size):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
-                logits.append(self.module_(batch.to(device)).cpu().numpy())
+                logits.append(module(batch.to(device)).cpu().numpy())
         return expit(np.concatenate(logits).astype(np.float64))
 
 
