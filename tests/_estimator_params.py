@@ -20,6 +20,15 @@ FAST_PARAMS = {
         hidden_size=32, n_channels=4, conv_channels=4, epochs=1, batch_size=32, random_state=0
     ),
     "ResidualNNClassifier": dict(hidden_layer_sizes=(8,), epochs=1, batch_size=32, random_state=0),
+    # The 1st place's non-scored transfer models (issue 18).
+    "MultiStageNNClassifier": dict(
+        hidden_layer_sizes=(8,), stage3_hidden_layer_sizes=(4,), dropout=0.1, cv=2, epochs=1,
+        batch_size=32, random_state=0,
+    ),
+    "TwoHeadResNetClassifier": dict(
+        hidden_layer_sizes=(8, 4), tail_units=(4,), epochs=1, refine_rounds=1, refine_epochs=1,
+        batch_size=32, random_state=0,
+    ),
     "TabNetMoAClassifier": dict(
         n_d=4, n_a=4, epochs=1, batch_size=32, virtual_batch_size=16, random_state=0
     ),
