@@ -20,6 +20,7 @@ from sklearn_moa.model_selection import cross_validate_moa  # noqa: E402
 from sklearn_moa.models import (  # noqa: E402
     ControlAwareClassifier,
     MultiStageNNClassifier,
+    PriorClassifier,
     ResidualNNClassifier,
     TwoHeadResNetClassifier,
 )
@@ -96,12 +97,17 @@ def test_pickle_round_trip_and_clone(cls):
     assert fresh.get_params() == model.get_params() and not hasattr(fresh, "classes_")
 
 
+def _small(cls):
+    """The tiny model with two inner folds (the 3-stage NN): for the 206-target tests."""
+    return _tiny(cls, cv=2) if cls is MultiStageNNClassifier else _tiny(cls)
+
+
 @pytest.mark.parametrize("cls", MODELS)
 def test_pipeline_grid_search_and_cross_val_score(cls, moa):
     treated = (moa.features.cp_type == "trt_cp").to_numpy()
     X = moa.features[treated].filter(regex=r"^[gc]-").to_numpy()
     Y = moa.targets[treated]
-    pipe = make_pipeline(StandardScaler(), _tiny(cls))
+    pipe = make_pipeline(StandardScaler(), _small(cls))
     scores = cross_val_score(pipe, X, Y, cv=KFold(2), scoring=moa_log_loss_scorer)
     assert scores.shape == (2,) and np.all(np.isfinite(scores)) and np.all(scores < 0)
     step = pipe.steps[-1][0]
@@ -115,7 +121,7 @@ def test_pipeline_grid_search_and_cross_val_score(cls, moa):
 @pytest.mark.parametrize("cls", MODELS)
 def test_nonscored_targets_reach_the_model_through_controls_pipeline_and_cv(cls, moa):
     step = cls.__name__.lower()
-    model = ControlAwareClassifier(make_pipeline(_numeric_features(), _tiny(cls)))
+    model = ControlAwareClassifier(make_pipeline(_numeric_features(), _small(cls)))
     model.fit(moa.features, moa.targets, **{f"{step}__Y_nonscored": moa.nonscored_targets})
     inner = model.estimator_[-1]
     treated = (moa.features.cp_type == "trt_cp").to_numpy()
@@ -335,3 +341,43 @@ def test_model_zoo_entries_build():
     full = build_model("multistage_nn", full=True).estimator[-1]
     assert (full.hidden_layer_sizes, full.epochs, full.pretrain_epochs, full.cv) == ((2048, 2048), 25, 15, 5)
     assert build_model("two_head_resnet", full=True).estimator[-1].epochs == 50
+
+
+# --- command line -----------------------------------------------------------
+
+
+class _DrugAwarePrior(PriorClassifier):
+    """A prior whose fit takes the non-scored targets and the drug ids, and records them."""
+
+    def fit(self, X, Y, Y_nonscored=None, groups=None):
+        self.seen_ = (None if Y_nonscored is None else np.shape(Y_nonscored),
+                      None if groups is None else len(np.unique(groups)))
+        return super().fit(X, Y)
+
+
+def test_train_command_hands_nonscored_targets_and_drug_ids_to_the_model(monkeypatch, tmp_path):
+    """``sklearn-moa train --pretrain`` reaches a model whose fit takes Y_nonscored and groups."""
+    from sklearn.compose import make_column_transformer
+
+    from sklearn_moa.cli import load_model, main
+    from sklearn_moa.model_zoo import MODEL_ZOO, ModelSpec
+    def build(full, random_state):
+        return ControlAwareClassifier(make_pipeline(
+            make_column_transformer(("passthrough", ["cp_time"])), _DrugAwarePrior()))
+
+    monkeypatch.setattr("sklearn_moa.model_zoo.MODEL_ZOO",
+                        dict(MODEL_ZOO, drugaware=ModelSpec("drugaware", "test", None, (), build)))
+    data = make_moa(300, n_test_samples=10, random_state=0)
+    for name, frame in [("train_features", data.features), ("train_targets_scored", data.targets),
+                        ("train_targets_nonscored", data.nonscored_targets),
+                        ("train_drug", data.drugs.to_frame()), ("test_features", data.test_features)]:
+        frame.to_csv(tmp_path / f"{name}.csv")
+    treated = (data.features.cp_type == "trt_cp").to_numpy()
+    for flags, expected_nonscored in [(["--pretrain"], (int(treated.sum()), 402)), ([], None)]:
+        path = tmp_path / "m.skmoa"
+        assert main(["train", "--data", str(tmp_path), "--model", "drugaware", "--out", str(path),
+                     "--quiet", *flags]) == 0
+        saved = load_model(path)
+        seen = saved.estimator.estimator_.steps[-1][1].seen_
+        assert seen == (expected_nonscored, len(np.unique(data.drugs[treated])))
+        assert saved.metadata["extra"]["pretrained"] is bool(flags)

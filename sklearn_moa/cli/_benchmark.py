@@ -11,7 +11,7 @@ from .. import __version__
 from ..model_selection import compare_models
 from ._data import check_pretraining_data, describe_source, training_data
 from ._reports import format_table, write_reports
-from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
+from ._zoo import build_models, drug_fit_params, enable_epoch_progress, nonscored_fit_params
 
 __all__ = ["add_parser", "run"]
 
@@ -111,7 +111,8 @@ def run(args):
         try:
             row, result = compare_models(
                 {name: model}, data.features, data.targets, groups=data.drugs, cv=folds,
-                n_jobs=args.jobs, fit_params=fit_params, verbose=0 if args.quiet else 1,
+                n_jobs=args.jobs, fit_params={**fit_params, **drug_fit_params(model, data.drugs)},
+                verbose=0 if args.quiet else 1,
                 random_state=args.seed, return_results=True, checkpoint_dir=args.checkpoint_dir,
                 threads_per_fold=threads_per_fold(args.jobs),
             )

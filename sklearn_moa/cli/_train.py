@@ -10,7 +10,7 @@ from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
 from ._persistence import save_model
-from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
+from ._zoo import build_models, drug_fit_params, enable_epoch_progress, nonscored_fit_params
 
 __all__ = ["FoldAveragedModel", "add_parser", "run"]
 
@@ -68,6 +68,7 @@ def run(args):
         enable_epoch_progress(model)
 
     extra = {"full": bool(args.full), "seed": args.seed, "pretrained": bool(fit_params)}
+    fit_params = {**fit_params, **drug_fit_params(model, data.drugs)}
     start = time.perf_counter()
     if args.folds is None:
         fitted = model.fit(data.features, data.targets, **fit_params)

@@ -4,7 +4,7 @@ import inspect
 
 from ..model_zoo import MODEL_ZOO, build_model
 
-__all__ = ["models_table", "build_models", "enable_epoch_progress", "nonscored_fit_params"]
+__all__ = ["models_table", "build_models", "enable_epoch_progress", "nonscored_fit_params", "drug_fit_params"]
 
 
 def models_table():
@@ -92,3 +92,17 @@ def nonscored_fit_params(model, Y_nonscored):
     if "Y_nonscored" not in inspect.signature(fit).parameters:
         return {}
     return {f"{prefix}Y_nonscored": Y_nonscored}
+
+
+def drug_fit_params(model, drugs):
+    """Fit parameters that hand the drug ids to a model whose fit splits by drug itself.
+
+    The 3-stage NN builds inner folds in ``fit``: given ``groups`` they are
+    drug-aware. Returns an empty dict when the model's final estimator takes
+    no ``groups`` (or there are no drug ids).
+    """
+    prefix, final = _final_step(model)
+    fit = getattr(final, "fit", None)
+    if drugs is None or fit is None or "groups" not in inspect.signature(fit).parameters:
+        return {}
+    return {f"{prefix}groups": drugs}
