@@ -16,7 +16,7 @@ pytest.importorskip("skorch")
 
 from sklearn_moa.datasets import make_moa  # noqa: E402
 from sklearn_moa.metrics import moa_log_loss_scorer  # noqa: E402
-from sklearn_moa.model_selection import cross_validate_moa  # noqa: E402
+from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold, cross_validate_moa  # noqa: E402
 from sklearn_moa.models import (  # noqa: E402
     ControlAwareClassifier,
     MultiStageNNClassifier,
@@ -221,6 +221,8 @@ def test_inner_folds_keep_each_drug_together_when_groups_reach_fit():
     # A splitter is used as given.
     custom = _tiny(MultiStageNNClassifier, cv=GroupKFold(2)).fit(X, Y, groups=drugs)
     assert custom.n_splits_ == 2
+    stratified = _tiny(MultiStageNNClassifier, cv=DrugMultilabelStratifiedKFold(2, random_state=0))
+    assert stratified.fit(X, Y, groups=drugs).n_splits_ == 2
 
 
 def test_early_stopping_keeps_the_best_epoch_on_the_held_out_fold():

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import HasMethods, Interval
 
@@ -66,11 +67,13 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
     each predicts its held-out fold (the out-of-fold predictions the next
     stage learns from) and, at predict time, the stage's prediction is the
     mean of its fold networks' probabilities, as the source did. The inner
-    folds are drug-aware when ``fit`` gets the drug ids (``groups``,
-    :class:`~sklearn_moa.model_selection.DrugMultilabelStratifiedKFold`),
-    else row-wise multi-label stratified
-    (:class:`~sklearn_moa.model_selection.MultilabelStratifiedKFold`); the
-    same folds serve the three stages.
+    folds are drug-aware when ``fit`` gets the drug ids (``groups``: each
+    drug's rows in one fold, scikit-learn's shuffled ``GroupKFold``), else
+    row-wise and multi-label stratified (iterative stratification, as the
+    source); the same folds serve the three stages. For drug-aware folds
+    that are also stratified on the labels, pass
+    ``cv=DrugMultilabelStratifiedKFold(5)`` (from
+    :mod:`sklearn_moa.model_selection`) together with ``groups``.
 
     Without ``Y_nonscored`` (or with ``pretrain_epochs=0``) stage 1 is
     skipped and the model is stages 2 and 3: a dense network stacked with a
@@ -107,8 +110,9 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
         Dropout before every later hidden layer and the output: one rate, or
         one per hidden layer (both stage sizes must then have that many).
     cv : int or cross-validation splitter, default=5
-        The inner folds: an int is a number of folds (drug-aware with
-        ``groups``); a splitter is used as given (its ``split(X, Y, groups)``).
+        The inner folds: an int is a number of folds (whole drugs per fold
+        with ``groups``, else stratified rows); a splitter is used as given
+        (its ``split(X, Y, groups)``).
     epochs : int, default=25
         Passes over the training rows of each stage-2 and stage-3 network.
     batch_size : int, default=256
@@ -308,11 +312,22 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
         )
 
     def _inner_folds(self, X, Y, groups, seed):
-        # The splitters live in model_selection (a layer above the models);
-        # imported here, at fit time, to reuse them rather than copy them.
-        from ..model_selection._validation import check_moa_cv
+        # The suite's drug-aware stratified splitter lives in model_selection,
+        # a layer above the models: an int cv uses scikit-learn's and
+        # iterative-stratification's splitters, a splitter object anything.
+        if isinstance(self.cv, Integral):
+            if X.shape[0] < self.cv:
+                raise ValueError(
+                    f"{type(self).__name__}: cannot split {X.shape[0]} rows into cv={self.cv} inner folds."
+                )
+            if groups is not None:
+                splitter = GroupKFold(self.cv, shuffle=True, random_state=seed)
+            else:
+                from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
-        splitter = check_moa_cv(self.cv, groups, seed)
+                splitter = MultilabelStratifiedKFold(self.cv, shuffle=True, random_state=seed)
+        else:
+            splitter = self.cv
         folds = list(splitter.split(X, Y, groups))
         for k, (train, test) in enumerate(folds):
             if len(train) < 2 or not len(test):
