@@ -65,9 +65,9 @@ def main(argv=None):
     print(f"{'configuration':<22} {'seed':>4} {'fold log loss':<42} {'mean':>8} {'oof':>8} "
           f"{'wall s':>8} {'cpu s':>8}", flush=True)
     summary = {}
-    for name in args.models.split(","):
-        zoo_name, nonscored, groups = CONFIGURATIONS[name]
-        for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for name in args.models.split(","):
+            zoo_name, nonscored, groups = CONFIGURATIONS[name]
             model = build_model(zoo_name, full=args.full, random_state=seed)
             wall, cpu = time.perf_counter(), time.process_time()
             result = cross_validate_moa(

@@ -225,6 +225,17 @@ def test_inner_folds_keep_each_drug_together_when_groups_reach_fit():
     assert stratified.fit(X, Y, groups=drugs).n_splits_ == 2
 
 
+def test_metadata_routing_brings_nonscored_targets_and_drug_ids():
+    from sklearn import config_context
+
+    X, Y, Y_ns = _toy(n=120)
+    drugs = np.repeat(np.arange(20), 6)
+    with config_context(enable_metadata_routing=True):
+        model = _tiny(MultiStageNNClassifier, cv=2).set_fit_request(Y_nonscored=True, groups=True)
+        pipe = make_pipeline(StandardScaler(), model).fit(X, Y, Y_nonscored=Y_ns, groups=drugs)
+    assert [stage.name for stage in pipe[-1].stages_] == ["nonscored", "scored", "stacked"]
+
+
 def test_early_stopping_keeps_the_best_epoch_on_the_held_out_fold():
     X, Y, Y_ns = _toy()
     model = _tiny(

@@ -61,9 +61,15 @@ class TwoHeadResNetClassifier(SkorchMoAClassifier):
 
     One input branch reads every column of ``X``, the other a selected subset
     of the columns; densely joined residual blocks mix them, and a tail of
-    SELU layers leads to the output (see
-    :class:`~sklearn_moa.models._transfer_modules.TwoHeadResNet` for the
-    layers). Training follows the 1st place ("Hungry for gold", 2-heads ResNet
+    SELU layers leads to the output. Layer for layer, with the wide and
+    narrow widths ``hidden_layer_sizes`` (512, 256): the all-columns branch
+    ``h`` (BatchNorm, dropout, Dense wide ELU, BatchNorm, Dense narrow ELU);
+    blocks ``b1`` = Dense wide ReLU of ``[h, selected]`` (after BatchNorm and
+    dropout), ``b2`` = Dense wide ELU then narrow ReLU of ``[h, selected,
+    b1]``, ``b3`` = Dense narrow ELU of ``[b1, b2]``, ``b4`` = Dense narrow
+    ReLU of ``[b1, b2, b3]``, each behind a BatchNorm; the tail's SELU layers
+    read ``[h, b2, b3, b4]``; a BatchNorm and a linear layer give the
+    logits. Training follows the 1st place ("Hungry for gold", 2-heads ResNet
     CV 0.01589, private 0.01624 as a single model; the 10-fold "V2" CV
     0.01566, private 0.01623):
 
