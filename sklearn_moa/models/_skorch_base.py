@@ -244,9 +244,10 @@ class SkorchMoAClassifier(MoAClassifierBase):
     def _after_training(self, module, X, Y, train, valid):
         """Hook run after the (fine-tuning) training, inside the fit's seed and threads.
 
-        ``X`` and ``Y`` are float32 tensors of every row, ``train`` and
-        ``valid`` the row indices of :meth:`_train`. Does nothing here; the
-        two-head ResNet runs its freeze / unfreeze phases in it.
+        ``X`` is the float32 tensor of every row, ``Y`` the scored targets
+        (ndarray), ``train`` and ``valid`` the row indices of :meth:`_train`.
+        Does nothing here; the two-head ResNet runs its freeze / unfreeze
+        phases in it.
         """
 
     def _pretraining_targets(self, Y_nonscored, n_samples):
