@@ -179,7 +179,7 @@ def test_three_stages_with_nonscored_targets_two_without():
     assert stacked.output_transformer is None
     assert set(model.stage_oof_log_loss_) == {"nonscored", "scored", "stacked"}
     assert all(np.isfinite(v) and v > 0 for v in model.stage_oof_log_loss_.values())
-    assert len(nonscored.histories[0]) == 2 and "valid_loss" in nonscored.histories[0][-1]
+    assert len(nonscored.histories[0]["loss"]) == len(nonscored.histories[0]["val_loss"]) == 2
 
     plain = _tiny(MultiStageNNClassifier).fit(X, Y)
     assert [stage.name for stage in plain.stages_] == ["scored", "stacked"]
@@ -242,7 +242,7 @@ def test_early_stopping_keeps_the_best_epoch_on_the_held_out_fold():
         MultiStageNNClassifier, epochs=30, pretrain_epochs=30, early_stopping=True, patience=2,
         lr_schedule=None, learning_rate=3e-2, hidden_layer_sizes=(64,),
     ).fit(X, Y, Y_nonscored=Y_ns)
-    lengths = [len(h) for stage in model.stages_ for h in stage.histories]
+    lengths = [len(h["val_loss"]) for stage in model.stages_ for h in stage.histories]
     assert min(lengths) < 30
 
 
@@ -283,7 +283,7 @@ def test_selected_columns(spec, expected):
         np.testing.assert_array_equal(model.selected_columns_, np.sort(best))
     else:
         np.testing.assert_array_equal(model.selected_columns_, expected)
-    np.testing.assert_array_equal(model.module_.selected.numpy(), model.selected_columns_)
+    np.testing.assert_array_equal(model.network_.selected.numpy(), model.selected_columns_)
 
 
 def test_frozen_body_keeps_its_weights_and_batch_statistics():
@@ -310,11 +310,11 @@ def test_frozen_body_keeps_its_weights_and_batch_statistics():
 def test_pretraining_then_fresh_output_then_refinement_rounds():
     X, Y, Y_ns = _toy()
     model = _tiny(TwoHeadResNetClassifier, early_stopping=False, refine_rounds=2).fit(X, Y, Y_nonscored=Y_ns)
-    assert model.pretrain_history_ is not None and len(model.pretrain_history_) == 2
-    assert model.module_.output.out_features == Y.shape[1]
+    assert model.pretrain_history_ is not None and len(model.pretrain_history_["loss"]) == 2
+    assert model.network_.output.out_features == Y.shape[1]
     # Without a held-out set nothing can judge the phases: all four run and are kept.
     assert len(model.refine_histories_) == 4 and all(model.refine_improvements_)
-    assert not model.module_.body_frozen
+    assert not model.network_.body_frozen
 
 
 def test_refinement_keeps_a_phase_only_when_it_lowers_the_validation_loss():
@@ -332,14 +332,17 @@ def test_refinement_keeps_a_phase_only_when_it_lowers_the_validation_loss():
 
 
 def test_plateau_schedule_halves_the_rate_on_the_shared_base():
-    X, Y, _ = _toy()
     rng = np.random.RandomState(0)
-    noise = (rng.rand(len(X), 3) < 0.3).astype(int)
+    X = rng.randn(150, 12)
+    noise = (rng.rand(150, 3) < 0.3).astype(int)  # nothing to learn: the held-out loss soon stalls
     model = ResidualNNClassifier(
-        hidden_layer_sizes=(16,), epochs=12, lr_schedule="plateau", learning_rate=1e-2, early_stopping=True,
+        hidden_layer_sizes=(64, 64), epochs=12, lr_schedule="plateau", learning_rate=1e-2, early_stopping=True,
         patience=20, batch_size=32, random_state=0,
-    ).fit(X, noise)
-    rates = model.history_[:, "event_lr"]
+    )
+    torch.manual_seed(0)
+    net = model._train(model._build_module(X.shape[1], 3), torch.from_numpy(X.astype(np.float32)), noise,
+                       np.arange(120), np.arange(120, 150), 12)
+    rates = net.history[:, "event_lr"]
     assert len(rates) == 12 and rates[0] == 1e-2
     assert 5e-3 in rates and all(a >= b for a, b in zip(rates, rates[1:]))
 
@@ -363,9 +366,10 @@ class _DrugAwarePrior(PriorClassifier):
     """A prior whose fit takes the non-scored targets and the drug ids, and records them."""
 
     def fit(self, X, Y, Y_nonscored=None, groups=None):
+        super().fit(X, Y)
         self.seen_ = (None if Y_nonscored is None else np.shape(Y_nonscored),
                       None if groups is None else len(np.unique(groups)))
-        return super().fit(X, Y)
+        return self
 
 
 def test_train_command_hands_nonscored_targets_and_drug_ids_to_the_model(monkeypatch, tmp_path):

@@ -86,23 +86,34 @@ def nonscored_fit_params(model, Y_nonscored):
     ``Y_nonscored`` (or there is no non-scored matrix).
     """
     prefix, final = _final_step(model)
-    fit = getattr(final, "fit", None)
-    if Y_nonscored is None or fit is None:
-        return {}
-    if "Y_nonscored" not in inspect.signature(fit).parameters:
+    if Y_nonscored is None or not _fit_takes(final, "Y_nonscored"):
         return {}
     return {f"{prefix}Y_nonscored": Y_nonscored}
+
+
+def _fit_takes(estimator, name):
+    """Whether ``estimator.fit`` takes the fit parameter ``name``.
+
+    Named in its signature, or declared in ``__metadata_request__fit`` (the
+    suite's models take ``**fit_params`` and declare the ones they use).
+    """
+    fit = getattr(estimator, "fit", None)
+    if fit is None:
+        return False
+    return name in inspect.signature(fit).parameters or name in getattr(
+        estimator, "__metadata_request__fit", {}
+    )
 
 
 def drug_fit_params(model, drugs):
     """Fit parameters that hand the drug ids to a model whose fit splits by drug itself.
 
-    The 3-stage NN builds inner folds in ``fit``: given ``groups`` they are
-    drug-aware. Returns an empty dict when the model's final estimator takes
+    The 3-stage NN builds inner folds in ``fit`` and the deep models hold out
+    validation rows for early stopping: given ``groups`` they keep drugs
+    whole. Returns an empty dict when the model's final estimator takes
     no ``groups`` (or there are no drug ids).
     """
     prefix, final = _final_step(model)
-    fit = getattr(final, "fit", None)
-    if drugs is None or fit is None or "groups" not in inspect.signature(fit).parameters:
+    if drugs is None or not _fit_takes(final, "groups"):
         return {}
     return {f"{prefix}groups": drugs}

@@ -4,13 +4,12 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from ..metrics import mean_columnwise_log_loss
-from ._base import MoAClassifierBase
-from ._skorch_base import SkorchMoAClassifier, _start_from_prevalence, fill_shared_doc
+from ._skorch_base import SkorchMoAClassifier, _plain_history, _start_from_prevalence, fill_shared_doc
 from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
 
 __all__ = ["MultiStageNNClassifier"]
@@ -29,8 +28,9 @@ class FittedStage:
         ``"nonscored"``, ``"scored"`` or ``"stacked"``.
     modules : list of torch.nn.Module
         One network per inner fold; the stage predicts their mean probability.
-    histories : list of skorch.History
-        Their training records (``valid_loss``: the held-out fold).
+    histories : list of dict
+        Their per-epoch records: ``loss`` (training), ``val_loss`` (the
+        held-out fold), ``seconds``.
     oof_log_loss : float
         Mean column-wise log loss of the stage's out-of-fold predictions on
         its own targets.
@@ -159,7 +159,8 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
     stages_ : list of FittedStage
         The fitted stages in order (``"nonscored"`` when stage 1 ran,
         ``"scored"``, ``"stacked"``), each with its fold networks, their
-        histories, its out-of-fold log loss and its output transform.
+        histories, its out-of-fold log loss and its output transform; empty
+        when every target had a single class in training.
     stage_oof_log_loss_ : dict
         ``{stage name: out-of-fold log loss}`` (inner folds of the training
         rows; ``"nonscored"`` is on the non-scored targets).
@@ -179,7 +180,10 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
 
     Notes
     -----
-    ``Y_nonscored`` and ``groups`` reach ``fit`` as any per-row fit parameter:
+    ``fit(X, Y, Y_nonscored=None, groups=None)``: ``Y_nonscored`` (0/1
+    non-scored targets of the same rows, learned by stage 1; without them
+    stage 1 is skipped) and ``groups`` (the drug id of each row: inner folds
+    keep each drug's rows together) reach ``fit`` as any per-row fit parameter:
     ``pipe.fit(X, Y, <step>__Y_nonscored=Y_ns, <step>__groups=drugs)``,
     through :class:`~sklearn_moa.models.ControlAwareClassifier` (subset to
     the treated rows), ``fit_params=`` of
@@ -258,34 +262,11 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, Y, Y_nonscored=None, groups=None):
-        """Train the three stages on ``X``, ``Y`` and the non-scored targets.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features (the output of a feature preset).
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 label indicator matrix of the scored targets.
-        Y_nonscored : array-like or DataFrame of shape (n_samples, n_nonscored), default=None
-            0/1 non-scored targets of the same rows, learned by stage 1.
-            Without them stage 1 is skipped.
-        groups : array-like of shape (n_samples,), default=None
-            Drug id of each row: the inner folds then keep each drug's rows
-            together. Ignored when ``cv`` is a splitter that does not use it.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        self._validate_params()
-        self._check_architecture()
-        self.stages_ = None
-        self.stage_oof_log_loss_ = None
+    def _fit_untrained(self):
+        self.stages_ = []
+        self.stage_oof_log_loss_ = {}
         self.pretrain_targets_ = None
-        MoAClassifierBase.fit(self, X, Y, Y_nonscored=Y_nonscored, groups=groups)
-        return self
+        self.n_splits_ = 0
 
     def _check_architecture(self):
         for name in ("hidden_layer_sizes", "stage3_hidden_layer_sizes"):
@@ -322,10 +303,15 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
                 )
             if groups is not None:
                 splitter = GroupKFold(self.cv, shuffle=True, random_state=seed)
-            else:
+            elif Y.shape[1] > 1:
                 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
                 splitter = MultilabelStratifiedKFold(self.cv, shuffle=True, random_state=seed)
+            elif np.bincount(Y[:, 0], minlength=2).min() >= self.cv:
+                splitter = StratifiedKFold(self.cv, shuffle=True, random_state=seed)
+                Y = Y[:, 0]
+            else:
+                splitter = KFold(self.cv, shuffle=True, random_state=seed)
         else:
             splitter = self.cv
         folds = list(splitter.split(X, Y, groups))
@@ -339,6 +325,7 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
 
     def _fit_targets(self, X, Y, seeds, Y_nonscored=None, groups=None):
         import_torch(type(self).__name__)
+        self.pretrain_targets_ = None
         rng = np.random.RandomState(int(seeds[0]))
         folds = self._inner_folds(X, Y, groups, rng.randint(np.iinfo(np.int32).max))
         self.n_splits_ = len(folds)
@@ -375,7 +362,7 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
             module = net.module_.eval()
             oof[test] = self._module_proba(module, X[test])
             modules.append(module)
-            histories.append(net.history)
+            histories.append(_plain_history(net.history))
         transformer = None
         if not last:
             transformer = QuantileTransformer(

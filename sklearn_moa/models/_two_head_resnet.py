@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ..preprocessing._selection import resolve_columns
-from ._skorch_base import SkorchMoAClassifier, fill_shared_doc
+from ._skorch_base import SkorchMoAClassifier, _plain_history, fill_shared_doc
 
 __all__ = ["TwoHeadResNetClassifier", "t_test_scores"]
 
@@ -150,10 +150,11 @@ class TwoHeadResNetClassifier(SkorchMoAClassifier):
 
     Attributes
     ----------
-    selected_columns_ : ndarray of int
-        Positions of the columns that fed the selected branch.
-    refine_histories_ : list of skorch.History
-        One per freeze or unfreeze phase run, in order.
+    selected_columns_ : ndarray of int or None
+        Positions of the columns that fed the selected branch (None when
+        every target had a single class in training).
+    refine_histories_ : list of dict
+        One per freeze or unfreeze phase run, in order, as ``history_``.
     refine_improvements_ : list of bool
         Whether each of those phases lowered the validation loss (and was kept).
     {fitted_attributes}
@@ -257,11 +258,17 @@ class TwoHeadResNetClassifier(SkorchMoAClassifier):
             if not right_count or not all(isinstance(s, Integral) and s >= 1 for s in sizes):
                 raise ValueError(f"{name} must hold {count} positive ints; got {getattr(self, name)!r}.")
 
-    def _fit_targets(self, X, Y, seeds, Y_nonscored=None):
+    def _fit_untrained(self):
+        super()._fit_untrained()
+        self.selected_columns_ = None
+        self.refine_histories_ = []
+        self.refine_improvements_ = []
+
+    def _fit_targets(self, X, Y, seeds, Y_nonscored=None, groups=None):
         self.selected_columns_ = self._select_columns(X, Y)
         self.refine_histories_ = []
         self.refine_improvements_ = []
-        super()._fit_targets(X, Y, seeds, Y_nonscored=Y_nonscored)
+        super()._fit_targets(X, Y, seeds, Y_nonscored=Y_nonscored, groups=groups)
 
     def _select_columns(self, X, Y):
         spec, n_features = self.selected_columns, X.shape[1]
@@ -301,7 +308,7 @@ class TwoHeadResNetClassifier(SkorchMoAClassifier):
                     learning_rate=self.learning_rate * rate, patience=REFINE_PATIENCE,
                 )
                 module.freeze_body(False)
-                self.refine_histories_.append(net.history)
+                self.refine_histories_.append(_plain_history(net.history))
                 if not judged:
                     self.refine_improvements_.append(True)
                     continue
