@@ -398,3 +398,17 @@ def test_train_command_hands_nonscored_targets_and_drug_ids_to_the_model(monkeyp
         seen = saved.estimator.estimator_.steps[-1][1].seen_
         assert seen == (expected_nonscored, len(np.unique(data.drugs[treated])))
         assert saved.metadata["extra"]["pretrained"] is bool(flags)
+
+
+def test_cli_finds_the_fit_parameters_the_suite_models_declare():
+    """The suite's models take ``**fit_params`` and declare Y_nonscored and groups for routing."""
+    from sklearn_moa.cli._zoo import drug_fit_params, nonscored_fit_params
+    from sklearn_moa.model_zoo import build_model
+
+    for name in ("residual_nn", "multistage_nn", "two_head_resnet"):
+        model = build_model(name)
+        step = model.estimator.steps[-1][0]
+        assert nonscored_fit_params(model, "Y_ns") == {f"{step}__Y_nonscored": "Y_ns"}
+        assert drug_fit_params(model, "drugs") == {f"{step}__groups": "drugs"}
+    assert nonscored_fit_params(build_model("logistic"), "Y_ns") == {}
+    assert drug_fit_params(build_model("residual_nn"), None) == {}

@@ -100,9 +100,10 @@ def _fit_takes(estimator, name):
     fit = getattr(estimator, "fit", None)
     if fit is None:
         return False
-    return name in inspect.signature(fit).parameters or name in getattr(
-        estimator, "__metadata_request__fit", {}
-    )
+    if name in inspect.signature(fit).parameters:
+        return True
+    requests = getattr(estimator, "_get_metadata_request", None)
+    return requests is not None and name in requests().fit.requests
 
 
 def drug_fit_params(model, drugs):
