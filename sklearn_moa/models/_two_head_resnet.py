@@ -137,16 +137,38 @@ class TwoHeadResNetClassifier(SkorchMoAClassifier):
     weight_decay : float, default=0.0
         Adam's L2 penalty (the source had none).
     lr_schedule : {"onecycle", "plateau"} or None, default="plateau"
-        See below; ``"plateau"`` is the source's.
+        ``"plateau"`` (the source's): the rate is halved after 4 epochs
+        without improvement of the validation loss (of the training loss
+        without early stopping). ``"onecycle"``: torch's ``OneCycleLR``
+        stepped every batch. None: constant rate.
     label_smoothing : float, default=0.0005
-        As below; the source's 0.0005.
+        Training targets become ``y * (1 - label_smoothing) + label_smoothing / 2``
+        (the source's Keras label smoothing of 0.0005).
     early_stopping : bool, default=True
-        As below; on by default, as in the source.
+        Hold out ``validation_fraction`` of the rows (whole drugs when ``fit``
+        gets ``groups``), stop each phase when their log loss has not improved
+        for ``patience`` epochs (3 in the freeze / unfreeze phases) and keep
+        its best epoch; it also judges the freeze / unfreeze phases.
     validation_fraction : float, default=0.1
-        As below; the source held out one fold of ten.
+        Share of the rows held out (the source held out one fold of ten).
     patience : int, default=10
-        As below; the source's 10.
-    {training_parameters}
+        Epochs without improvement before early stopping (the source's 10).
+    pretrain_epochs : int or None, default=None
+        Epochs of pretraining on the non-scored targets when ``fit`` gets
+        ``Y_nonscored``; None means ``epochs``, 0 disables pretraining.
+    pretrain_min_positives : int, default=1
+        Non-scored targets with fewer positive training rows (or with no
+        negative) are left out of pretraining.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Torch device; ``"auto"`` picks CUDA when available.
+    n_jobs : int or None, default=None
+        Torch threads during fit and predict (restored afterwards); None keeps
+        torch's setting, -1 uses every core.
+    random_state : None, int or RandomState, default=None
+        Seeds the weights, dropout, batch order and validation split.
+        Torch's global random state is left as it was.
+    verbose : int, default=0
+        0 is silent; > 0 prints skorch's table of losses per epoch.
 
     Attributes
     ----------
@@ -167,11 +189,6 @@ class TwoHeadResNetClassifier(SkorchMoAClassifier):
 
     Notes
     -----
-    The entries under "training parameters" that repeat a parameter above
-    (``lr_schedule``, ``label_smoothing``, ``early_stopping``,
-    ``validation_fraction``, ``patience``) describe its meaning; this model's
-    defaults are the ones given first.
-
     {nonscored_notes}
 
     Examples
