@@ -109,9 +109,13 @@ class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
     """Fitting and averaging of the members of an ensemble meta-estimator."""
 
     def _fit_members(self, named_members, X, Y, n_targets, fit_params):
-        """Fit ``(name, unfitted clone)`` pairs in parallel; check their number of targets."""
+        """Fit ``(name, unfitted clone)`` pairs in parallel; check their number of targets.
+
+        ``fit_params`` holds one dict of fit parameters per member.
+        """
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(member, X, Y, fit_params) for _, member in named_members
+            delayed(_fit_member)(member, X, Y, params)
+            for (_, member), params in zip(named_members, fit_params)
         )
         for (name, _), estimator in zip(named_members, fitted):
             check_member_targets(name, estimator, X, n_targets)
