@@ -4,7 +4,7 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, RealNotInt
 
 from ..preprocessing._selection import resolve_columns
 from ._skorch_base import SkorchMoAClassifier, _plain_history, fill_shared_doc
@@ -209,7 +209,8 @@ class TwoHeadResNetClassifier(SkorchMoAClassifier):
     _parameter_constraints = {
         **SkorchMoAClassifier._parameter_constraints,
         "selected_columns": [
-            Interval(Real, 0, 1, closed="neither"), Interval(Integral, 1, None, closed="left"), str, "array-like",
+            Interval(RealNotInt, 0, 1, closed="neither"), Interval(Integral, 1, None, closed="left"), str,
+            "array-like",
         ],
         "hidden_layer_sizes": ["array-like"],
         "tail_units": ["array-like"],
@@ -289,7 +290,7 @@ class TwoHeadResNetClassifier(SkorchMoAClassifier):
 
     def _select_columns(self, X, Y):
         spec, n_features = self.selected_columns, X.shape[1]
-        if isinstance(spec, Real) and not isinstance(spec, Integral):
+        if isinstance(spec, RealNotInt):
             spec = max(1, int(round(spec * n_features)))
         if isinstance(spec, Integral):
             if spec > n_features:
