@@ -142,6 +142,33 @@ def _deep_cnn(full, random_state):
     )
 
 
+def _multistage_nn(full, random_state):
+    from .models import MultiStageNNClassifier
+    from .preprocessing import make_moa_features
+
+    # Full: the 1st place's networks, 5 inner folds, each fold network's best
+    # epoch on its held-out fold (patience = epochs: never stops early).
+    full_settings = dict(early_stopping=True, patience=25)
+    quick = dict(hidden_layer_sizes=(256, 256), stage3_hidden_layer_sizes=(128, 128), cv=3,
+                 pretrain_epochs=8, epochs=10)
+    return _with_controls(
+        make_moa_features("winners", random_state=random_state),
+        MultiStageNNClassifier(random_state=random_state, **(full_settings if full else quick)),
+    )
+
+
+def _two_head_resnet(full, random_state):
+    from .models import TwoHeadResNetClassifier
+    from .preprocessing import make_moa_features
+
+    quick = {} if full else dict(hidden_layer_sizes=(256, 128), tail_units=(128, 128), epochs=15,
+                                 patience=4, refine_rounds=1, refine_epochs=3)
+    return _with_controls(
+        make_moa_features("winners", random_state=random_state),
+        TwoHeadResNetClassifier(random_state=random_state, **quick),
+    )
+
+
 def _two_head_features(random_state):
     from .preprocessing import make_moa_features
 
@@ -234,6 +261,17 @@ MODEL_ZOO = {
             "torch", ("torch", "skorch"), _deep_cnn,
         ),
         ModelSpec(
+            "multistage_nn",
+            "1st place's 3-stage NN: non-scored OOF predictions as features, scored, stacked "
+            "(CV 0.01561, private 0.01618; skorch).",
+            "torch", ("torch", "skorch"), _multistage_nn,
+        ),
+        ModelSpec(
+            "two_head_resnet",
+            "1st place's two-head ResNet: all and t-test-selected columns, non-scored transfer, "
+            "freeze/unfreeze (private 0.01624; skorch).",
+            "torch", ("torch", "skorch"), _two_head_resnet,
+        ),
             "two_head_nn", "The blog post's two-head network: PCA head and raw-feature head (Keras).",
             "keras", ("keras",), _two_head_nn, _two_head_nn_blog,
         ),

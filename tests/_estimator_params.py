@@ -22,6 +22,15 @@ FAST_PARAMS = {
         hidden_size=32, n_channels=4, conv_channels=4, epochs=1, batch_size=32, random_state=0
     ),
     "ResidualNNClassifier": dict(hidden_layer_sizes=(8,), epochs=1, batch_size=32, random_state=0),
+    # The 1st place's non-scored transfer models (issue 18).
+    "MultiStageNNClassifier": dict(
+        hidden_layer_sizes=(8,), stage3_hidden_layer_sizes=(4,), dropout=0.1, cv=2, epochs=1,
+        batch_size=32, random_state=0,
+    ),
+    "TwoHeadResNetClassifier": dict(
+        hidden_layer_sizes=(8, 4), tail_units=(4,), epochs=1, refine_rounds=1, refine_epochs=1,
+        batch_size=32, random_state=0,
+    ),
     "TabNetMoAClassifier": dict(
         n_d=4, n_a=4, epochs=1, batch_size=32, virtual_batch_size=16, random_state=0
     ),
@@ -96,6 +105,15 @@ EXPECTED_FAILURES = {
     },
     "CNN1DClassifier": {"check_classifiers_train": _SHORT_TRAINING},
     "DeepCNNClassifier": {"check_classifiers_train": _SHORT_TRAINING},
+    "TwoHeadResNetClassifier": {
+        "check_classifiers_train": _SHORT_TRAINING,
+        "check_methods_sample_order_invariance": (
+            "The network computes in float32: a row's probability depends on where the row "
+            "falls in the batched matrix products (BLAS blocking) at the 1e-7 relative level "
+            "(measured 4.2e-8 absolute, 1.8e-7 relative on one of 40 entries), just above the "
+            "check's rtol of 1e-7; the order of the rows does not otherwise matter."
+        ),
+    },
     "TwoHeadNNClassifier": {"check_classifiers_train": _SHORT_TRAINING},
     "TreatmentEncoder": {
         "check_fit_idempotent": (

@@ -13,7 +13,9 @@ from ._environment import machine, package_versions
 from ._output import model_progress
 from ._persistence import locked_output_folder
 from ._reports import format_table, write_reports
-from ._zoo import add_model_arguments, build_models, chosen_settings, nonscored_fit_params
+from ._zoo import (
+    add_model_arguments, build_models, chosen_settings, drug_fit_params, nonscored_fit_params,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -116,7 +118,8 @@ def _run(args):
             with model_progress(name, model, folds, args, serial=serial) as progress:
                 row, result = compare_models(
                     {name: model}, data.features, data.targets, groups=data.drugs, cv=folds,
-                    n_jobs=args.jobs, fit_params=fit_params, progress=progress.fold_done,
+                    n_jobs=args.jobs, fit_params={**fit_params, **drug_fit_params(model, data.drugs)},
+                    progress=progress.fold_done,
                     random_state=args.seed, return_results=True,
                     checkpoint_dir=args.checkpoint_dir, threads_per_fold=threads_per_fold(args.jobs),
                 )

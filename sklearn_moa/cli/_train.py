@@ -14,7 +14,9 @@ from ._benchmark import threads_per_fold
 from ._data import check_pretraining_data, describe_source, training_data
 from ._output import model_progress
 from ._persistence import check_output_file, check_saveable, save_model
-from ._zoo import add_model_arguments, build_models, chosen_settings, nonscored_fit_params
+from ._zoo import (
+    add_model_arguments, build_models, chosen_settings, drug_fit_params, nonscored_fit_params,
+)
 
 __all__ = ["FoldAveragedModel", "add_parser", "run"]
 
@@ -74,6 +76,7 @@ def run(args):
 
     extra = {"full": settings != "quick", "settings": settings, "device": args.device,
              "seed": args.seed, "pretrained": bool(fit_params)}
+    fit_params = {**fit_params, **drug_fit_params(model, data.drugs)}
     start = time.perf_counter()
     if args.folds is None:
         with model_progress(name, model, 1, args, serial=True, unit="fit") as progress:

@@ -6,7 +6,7 @@ from ..model_zoo import DEVICES, MODEL_ZOO, SETTINGS, build_model
 
 __all__ = [
     "models_table", "build_models", "add_model_arguments", "chosen_settings",
-    "enable_epoch_progress", "nonscored_fit_params",
+    "enable_epoch_progress", "nonscored_fit_params", "drug_fit_params",
 ]
 
 
@@ -116,13 +116,35 @@ def nonscored_fit_params(model, Y_nonscored):
     ``Y_nonscored`` (or there is no non-scored matrix).
     """
     prefix, final = _final_step(model)
-    fit = getattr(final, "fit", None)
-    if Y_nonscored is None or fit is None:
-        return {}
-    # Models of the suite declare their fit parameters as metadata requests
-    # (their fit takes **fit_params); others name them in fit's signature.
-    requested = set(final._get_metadata_request().fit.requests) if hasattr(
-        final, "_get_metadata_request") else set()
-    if "Y_nonscored" not in requested | set(inspect.signature(fit).parameters):
+    if Y_nonscored is None or not _fit_takes(final, "Y_nonscored"):
         return {}
     return {f"{prefix}Y_nonscored": Y_nonscored}
+
+
+def _fit_takes(estimator, name):
+    """Whether ``estimator.fit`` takes the fit parameter ``name``.
+
+    Named in its signature, or declared in ``__metadata_request__fit`` (the
+    suite's models take ``**fit_params`` and declare the ones they use).
+    """
+    fit = getattr(estimator, "fit", None)
+    if fit is None:
+        return False
+    if name in inspect.signature(fit).parameters:
+        return True
+    requests = getattr(estimator, "_get_metadata_request", None)
+    return requests is not None and name in requests().fit.requests
+
+
+def drug_fit_params(model, drugs):
+    """Fit parameters that hand the drug ids to a model whose fit splits by drug itself.
+
+    The 3-stage NN builds inner folds in ``fit`` and the deep models hold out
+    validation rows for early stopping: given ``groups`` they keep drugs
+    whole. Returns an empty dict when the model's final estimator takes
+    no ``groups`` (or there are no drug ids).
+    """
+    prefix, final = _final_step(model)
+    if drugs is None or not _fit_takes(final, "groups"):
+        return {}
+    return {f"{prefix}groups": drugs}

@@ -12,11 +12,13 @@ from ._control import ControlAwareClassifier
 from ._deep_cnn import DeepCNNClassifier
 from ._divergence import NonFiniteLossError
 from ._linear import LogisticMoAClassifier
+from ._multistage import MultiStageNNClassifier
 from ._prior import PriorClassifier
 from ._residual_nn import ResidualNNClassifier
 from ._svm import SVMMoAClassifier
 from ._tabnet import TabNetMoAClassifier
 from ._two_head import TwoHeadNNClassifier
+from ._two_head_resnet import TwoHeadResNetClassifier
 from ._xgboost import XGBMoAClassifier
 
 __all__ = [
@@ -26,12 +28,14 @@ __all__ = [
     "LogisticMoAClassifier",
     "MoAClassifierBase",
     "MultiLabelClassifierMixin",
+    "MultiStageNNClassifier",
     "NonFiniteLossError",
     "PriorClassifier",
     "ResidualNNClassifier",
     "SVMMoAClassifier",
     "TabNetMoAClassifier",
     "TwoHeadNNClassifier",
+    "TwoHeadResNetClassifier",
     "XGBMoAClassifier",
     "check_multilabel_targets",
 ]

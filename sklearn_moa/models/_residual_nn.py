@@ -20,8 +20,10 @@ class ResidualNNClassifier(SkorchMoAClassifier):
     stepped every batch, about 25 epochs. ``predict_proba`` is the sigmoid of
     the logits. With ``residual=True`` every block whose input and output
     widths match adds its input to its output (identity shortcuts, a ResNet
-    style variant; the 1st place's two-head ResNet itself is the Keras model
-    of this package).
+    style variant; the 1st place's two-head ResNet is
+    :class:`~sklearn_moa.models.TwoHeadResNetClassifier`, and the Keras
+    :class:`~sklearn_moa.models.TwoHeadNNClassifier` is the blog post's
+    PCA-head / raw-head network, not it).
 
     Feed it the winners' features (``make_moa_features("winners")``) in a
     Pipeline and wrap it in :class:`~sklearn_moa.models.ControlAwareClassifier`
@@ -55,6 +57,8 @@ class ResidualNNClassifier(SkorchMoAClassifier):
     See Also
     --------
     DeepCNNClassifier : The 2nd-place 1D-CNN on the same training machinery.
+    MultiStageNNClassifier : The 1st place's 3-stage network on the non-scored targets.
+    TwoHeadResNetClassifier : The 1st place's two-head ResNet.
     sklearn_moa.models.ControlAwareClassifier : Applies the control rule.
 
     Notes

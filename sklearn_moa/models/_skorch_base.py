@@ -42,7 +42,7 @@ COMMON_PARAMETER_CONSTRAINTS = {
     **DEEP_MODEL_PARAMETER_CONSTRAINTS,
     "batch_size": [Interval(Integral, 2, None, closed="left")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
-    "lr_schedule": [StrOptions({"onecycle"}), None],
+    "lr_schedule": [StrOptions({"onecycle", "plateau"}), None],
     "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
     "pretrain_min_positives": [Interval(Integral, 1, None, closed="left")],
     "device": [StrOptions({"cpu", "cuda", "auto"})],
@@ -53,12 +53,22 @@ COMMON_PARAMETER_CONSTRAINTS = {
 ONECYCLE_PCT_START = 0.1
 ONECYCLE_DIV_FACTOR = 1e3
 
+#: ``lr_schedule="plateau"``: the rate is halved after this many epochs without
+#: improvement (Keras' ``ReduceLROnPlateau(factor=0.5, patience=4)`` of the 1st
+#: place's two-head ResNet).
+PLATEAU_FACTOR = 0.5
+PLATEAU_PATIENCE = 4
+
 # numpydoc fragments shared by the subclasses' docstrings (see ``fill_shared_doc``).
 _TRAINING_PARAMETERS_DOC = """weight_decay : float, default=1e-5
         Adam's L2 penalty.
-    lr_schedule : {"onecycle"} or None, default="onecycle"
+    lr_schedule : {"onecycle", "plateau"} or None, default="onecycle"
         ``"onecycle"``: torch's ``OneCycleLR`` stepped every batch (10 % warm-up,
-        ``div_factor=1e3``), as the MoA torch solutions did. None: constant rate.
+        ``div_factor=1e3``), as the MoA torch solutions did. ``"plateau"``:
+        the rate is halved after 4 epochs without improvement of the
+        validation loss (of the training loss without early stopping), as
+        Keras' ``ReduceLROnPlateau`` in the 1st place's two-head ResNet.
+        None: constant rate.
     label_smoothing : float, default=0.001
         Training targets become ``y * (1 - label_smoothing) + label_smoothing / 2``.
     early_stopping : bool, default=False
@@ -164,6 +174,9 @@ class SkorchMoAClassifier(MoAClassifierBase):
 
     __metadata_request__fit = {"groups": None, "Y_nonscored": None}
 
+    #: Share of the OneCycle schedule spent warming up.
+    _onecycle_pct_start = ONECYCLE_PCT_START
+
     @property
     def module_(self):
         """Deprecated alias of ``network_``."""
@@ -218,11 +231,21 @@ class SkorchMoAClassifier(MoAClassifierBase):
                 self.pretrain_history_ = _plain_history(pretrained.history)
                 module.reset_output(Y.shape[1])
             _start_from_prevalence(module.output, Y[train])
-            net = self._train(module, X, Y, train, valid, self.epochs, "training")
+            net = self._train(module, X, Y, train, valid, self.epochs)
+            self._after_training(net.module_, X, Y, train, valid)
         self.network_ = net.module_.eval()
         self.history_ = _plain_history(net.history)
         self.n_iter_ = len(net.history)
         self._module_sizes = (int(X.shape[1]), int(Y.shape[1]))
+
+    def _after_training(self, module, X, Y, train, valid):
+        """Hook run after the (fine-tuning) training, inside the fit's seed and threads.
+
+        ``X`` is the float32 tensor of every row, ``Y`` the scored targets
+        (ndarray), ``train`` and ``valid`` the row indices of :meth:`_train`.
+        Does nothing here; the two-head ResNet runs its freeze / unfreeze
+        phases in it.
+        """
 
     def _pretraining_targets(self, Y_nonscored, n_samples):
         """The informative non-scored columns as a float32 tensor, or None."""
@@ -246,11 +269,18 @@ class SkorchMoAClassifier(MoAClassifierBase):
         torch = import_torch(type(self).__name__)
         return torch.as_tensor(Y_nonscored[:, informative], dtype=torch.float32)
 
-    def _train(self, module, X, Y, train, valid, epochs, phase):
+    def _train(self, module, X, Y, train, valid, epochs, phase="training", *, learning_rate=None,
+               patience=None):
         """Run one skorch training phase of ``module`` and return the fitted net.
 
         ``phase`` names it in the error raised when its loss turns NaN.
+
+        ``valid`` (row indices or None) is monitored every epoch; with
+        ``early_stopping`` the phase stops after ``patience`` epochs (default:
+        the parameter) without improvement and keeps the best epoch.
+        ``learning_rate`` overrides the parameter for this phase.
         """
+        learning_rate = self.learning_rate if learning_rate is None else learning_rate
         torch = import_torch(type(self).__name__)
         from skorch import NeuralNet
         from skorch.helper import predefined_split
@@ -267,23 +297,23 @@ class SkorchMoAClassifier(MoAClassifierBase):
             criterion__smoothing=self.label_smoothing,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
-            lr=self.learning_rate,
+            lr=learning_rate,
             max_epochs=epochs,
             batch_size=self.batch_size,
             iterator_train=BatchIterator,
             iterator_train__shuffle=True,
             iterator_valid=BatchIterator,
             train_split=None if valid_data is None else predefined_split(valid_data),
-            callbacks=[*self._callbacks(epochs, len(train)),
+            callbacks=[*self._callbacks(epochs, len(train), learning_rate, valid is not None, patience),
                        ("non_finite_loss", _guard_class()(type(self).__name__, phase))],
             device=self._device(),
             verbose=self.verbose,
         )
         return net.fit(train_data, None)
 
-    def _callbacks(self, epochs, n_train):
+    def _callbacks(self, epochs, n_train, learning_rate, has_valid, patience=None):
         from skorch.callbacks import EarlyStopping, LRScheduler
-        from torch.optim.lr_scheduler import OneCycleLR
+        from torch.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 
         from ._torch_modules import count_batches
 
@@ -292,34 +322,51 @@ class SkorchMoAClassifier(MoAClassifierBase):
             total_steps = epochs * count_batches(n_train, self.batch_size)
             # torch's OneCycleLR divides by zero when the warm-up spans at most
             # one step; on tiny data the warm-up is stretched to 1.5 steps.
-            pct_start = min(max(ONECYCLE_PCT_START, 1.5 / total_steps), 0.9)
+            pct_start = min(max(self._onecycle_pct_start, 1.5 / total_steps), 0.9)
             callbacks.append((
                 "lr_schedule",
                 LRScheduler(
                     policy=OneCycleLR,
                     step_every="batch",
                     event_name=None,
-                    max_lr=self.learning_rate,
+                    max_lr=learning_rate,
                     total_steps=total_steps,
                     pct_start=pct_start,
                     div_factor=ONECYCLE_DIV_FACTOR,
                 ),
             ))
-        if self.early_stopping:
+        elif self.lr_schedule == "plateau":
+            callbacks.append((
+                "lr_schedule",
+                LRScheduler(
+                    policy=ReduceLROnPlateau,
+                    monitor="valid_loss" if has_valid else "train_loss",
+                    factor=PLATEAU_FACTOR,
+                    patience=PLATEAU_PATIENCE,
+                ),
+            ))
+        if self.early_stopping and has_valid:
             callbacks.append((
                 "early_stopping",
-                EarlyStopping(monitor="valid_loss", patience=self.patience, load_best=True),
+                EarlyStopping(
+                    monitor="valid_loss", patience=self.patience if patience is None else patience,
+                    load_best=True,
+                ),
             ))
         return callbacks
 
     def _predict_targets(self, X):
+        return self._module_proba(self.network_, X)
+
+    def _module_proba(self, module, X):
+        """Sigmoid of ``module``'s logits on the rows of the ndarray ``X``, batch by batch."""
         torch = import_torch(type(self).__name__)
-        device = next(self.network_.parameters()).device
+        device = next(module.parameters()).device
         logits = []
         with torch_thread_budget(self.n_jobs), torch.inference_mode():
             for start in range(0, X.shape[0], self.batch_size):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
-                logits.append(self.network_(batch.to(device)).cpu().numpy())
+                logits.append(module(batch.to(device)).cpu().numpy())
         return expit(np.concatenate(logits).astype(np.float64))
 
 

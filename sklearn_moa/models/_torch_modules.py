@@ -172,7 +172,9 @@ class DenseNet(nn.Module):
 
     ``hidden_layer_sizes`` blocks ``BatchNorm1d -> Dropout -> WeightNormLinear ->
     activation``, then ``BatchNorm1d -> Dropout -> WeightNormLinear`` to the
-    logits; the first dropout is ``input_dropout``, the others ``dropout``. With ``residual=True`` a block whose input and output widths are
+    logits; the first dropout is ``input_dropout``, the others ``dropout``
+    (one rate, or one per hidden layer: before each later block and the
+    output). With ``residual=True`` a block whose input and output widths are
     equal adds its input to its output (an identity shortcut).
     """
 
@@ -182,7 +184,7 @@ class DenseNet(nn.Module):
                  dropout=0.5, activation="leaky_relu", residual=False):
         super().__init__()
         widths = [n_features, *hidden_layer_sizes]
-        rates = [input_dropout] + [dropout] * len(hidden_layer_sizes)
+        rates = [input_dropout, *expand_dropout(dropout, len(hidden_layer_sizes))]
         self.residual = residual
         self.blocks = nn.ModuleList(
             nn.Sequential(
