@@ -272,6 +272,7 @@ MODEL_ZOO = {
             "freeze/unfreeze (private 0.01624; skorch).",
             "torch", ("torch", "skorch"), _two_head_resnet,
         ),
+        ModelSpec(
             "two_head_nn", "The blog post's two-head network: PCA head and raw-feature head (Keras).",
             "keras", ("keras",), _two_head_nn, _two_head_nn_blog,
         ),
