@@ -9,7 +9,9 @@ from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from ..metrics import mean_columnwise_log_loss
-from ._skorch_base import SkorchMoAClassifier, _plain_history, _start_from_prevalence, fill_shared_doc
+from ._skorch_base import (
+    SkorchMoAClassifier, _is_torch_module, _plain_history, _start_from_prevalence, fill_shared_doc,
+)
 from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
 
 __all__ = ["MultiStageNNClassifier"]
@@ -37,13 +39,30 @@ class FittedStage:
     output_transformer : QuantileTransformer or None
         Maps the stage's probabilities to normal scores for the next stage
         (fitted on the out-of-fold predictions); None for the last stage.
+    sizes : tuple
+        ``(n_features, n_outputs, hidden_layer_sizes)`` of its networks, from
+        which a saved stage rebuilds them.
     """
+
+    #: The safe model format stores it: its state holds the networks as
+    #: arrays (``__getstate__``), which the estimator rebuilds on load.
+    _plain_state = True
 
     name: str
     modules: list = field(repr=False)
     histories: list = field(repr=False)
     oof_log_loss: float
     output_transformer: object = field(default=None, repr=False)
+    sizes: tuple = field(default=None, repr=False)
+
+    def __getstate__(self):
+        state = dict(vars(self))
+        state["modules"] = [
+            {key: tensor.detach().cpu().numpy() for key, tensor in module.state_dict().items()}
+            if _is_torch_module(module) else module
+            for module in self.modules
+        ]
+        return state
 
 
 @fill_shared_doc
@@ -370,7 +389,30 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
                 random_state=int(rng.randint(np.iinfo(np.int32).max)),
             ).fit(oof)
         loss = mean_columnwise_log_loss(Y, oof)
-        return FittedStage(name, modules, histories, float(loss), transformer), oof
+        sizes = (int(X.shape[1]), int(Y.shape[1]), hidden_layer_sizes)
+        return FittedStage(name, modules, histories, float(loss), transformer, sizes), oof
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for stage in getattr(self, "stages_", ()):
+            stage.modules = [self._rebuild_stage_module(stage, weights) if isinstance(weights, dict)
+                             else weights for weights in stage.modules]
+
+    def _rebuild_stage_module(self, stage, weights):
+        """One of ``stage``'s networks, built from its sizes and given ``weights``."""
+        torch = import_torch(type(self).__name__)
+        n_features, n_outputs, hidden_layer_sizes = stage.sizes
+        with local_torch_seed(0):  # the initial weights are overwritten: leave torch's RNG alone
+            module = self._build_module(int(n_features), int(n_outputs), hidden_layer_sizes)
+        tensors = {key: torch.from_numpy(np.array(value)) for key, value in weights.items()}
+        try:
+            module.load_state_dict(tensors, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"The saved weights of the {stage.name} stage do not fit the "
+                f"{type(self).__name__} network its parameters build: {str(exc).splitlines()[0]}"
+            ) from None
+        return module.eval()
 
     def _stage_proba(self, stage, X):
         return np.mean([self._module_proba(module, X) for module in stage.modules], axis=0)
