@@ -117,6 +117,23 @@ def _cnn1d(full, random_state):
     )
 
 
+def _deepinsight_cnn(full, random_state):
+    from .models import DeepInsightCNNClassifier
+    from .preprocessing import make_moa_features
+
+    # Full: a network sized for a GPU (the 1st place's images were 224-300 pixels
+    # wide on ResNeSt/EfficientNet); quick: small images and a narrow network
+    # that train in about a minute per fold of 4,000 rows on one core.
+    settings = (
+        dict(resolution=64, width=64, n_blocks=(2, 2, 2, 2), epochs=30) if full
+        else dict(resolution=20, width=16, n_blocks=(1, 1, 1), epochs=8)
+    )
+    return _with_controls(
+        make_moa_features("cnn1d", random_state=random_state),
+        DeepInsightCNNClassifier(random_state=random_state, **settings),
+    )
+
+
 def _linear_features(full, random_state):
     """The winners' RankGauss + PCA recipe (quick: fewer PCA components)."""
     from .preprocessing import make_moa_features
@@ -166,6 +183,11 @@ MODEL_ZOO = {
         ModelSpec(
             "deep_cnn", "2nd-place 1D-CNN (single model 0.01601 private; skorch).",
             "torch", ("torch", "skorch"), _deep_cnn,
+        ),
+        ModelSpec(
+            "deepinsight_cnn",
+            "1st place's DeepInsight: rows painted on a t-SNE map of the features, residual CNN (skorch).",
+            "torch", ("torch", "skorch"), _deepinsight_cnn,
         ),
         ModelSpec(
             "two_head_nn", "Seed's two-head network: PCA head and raw-feature head (Keras).",

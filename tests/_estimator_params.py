@@ -20,6 +20,9 @@ FAST_PARAMS = {
         hidden_size=32, n_channels=4, conv_channels=4, epochs=1, batch_size=32, random_state=0
     ),
     "ResidualNNClassifier": dict(hidden_layer_sizes=(8,), epochs=1, batch_size=32, random_state=0),
+    "DeepInsightCNNClassifier": dict(
+        resolution=4, width=2, n_blocks=(1,), epochs=1, batch_size=32, random_state=0
+    ),
     "TabNetMoAClassifier": dict(
         n_d=4, n_a=4, epochs=1, batch_size=32, virtual_batch_size=16, random_state=0
     ),
@@ -35,6 +38,7 @@ FAST_PARAMS = {
     "RowQuantileNormalizer": dict(gene_columns=None, cell_columns=None),
     "RowStatistics": dict(blocks=None),
     "TreatmentEncoder": dict(columns=None, categories="fit"),
+    "DeepInsightTransformer": dict(resolution=4, random_state=0),
     # Keras models (issue 5): one batch per epoch, TensorFlow traces a step once.
     "TwoHeadNNClassifier": dict(
         head1_columns=1, head1_units=(2,), body_units=(2,), tail_units=(), epochs=1,

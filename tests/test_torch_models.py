@@ -1,4 +1,4 @@
-"""The skorch-based torch models: DeepCNNClassifier and ResidualNNClassifier."""
+"""The skorch-based torch models: DeepCNNClassifier, ResidualNNClassifier, DeepInsightCNNClassifier."""
 
 import pickle
 import sys
@@ -18,7 +18,12 @@ pytest.importorskip("skorch")
 from sklearn_moa.datasets import make_moa  # noqa: E402
 from sklearn_moa.metrics import moa_log_loss_scorer  # noqa: E402
 from sklearn_moa.model_selection import cross_validate_moa  # noqa: E402
-from sklearn_moa.models import ControlAwareClassifier, DeepCNNClassifier, ResidualNNClassifier  # noqa: E402
+from sklearn_moa.models import (  # noqa: E402
+    ControlAwareClassifier,
+    DeepCNNClassifier,
+    DeepInsightCNNClassifier,
+    ResidualNNClassifier,
+)
 from sklearn_moa.models._torch_modules import (  # noqa: E402
     BatchIterator,
     SmoothBCEWithLogitsLoss,
@@ -31,6 +36,7 @@ from sklearn_moa.models._torch_utils import local_torch_seed, torch_thread_budge
 TINY = {
     DeepCNNClassifier: dict(hidden_size=32, n_channels=4, conv_channels=4),
     ResidualNNClassifier: dict(hidden_layer_sizes=(16, 16)),
+    DeepInsightCNNClassifier: dict(resolution=6, width=4, n_blocks=(1, 1)),
 }
 MODELS = list(TINY)
 

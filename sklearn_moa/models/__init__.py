@@ -9,6 +9,7 @@ from ._base import MoAClassifierBase, MultiLabelClassifierMixin, check_multilabe
 from ._cnn1d import CNN1DClassifier
 from ._control import ControlAwareClassifier
 from ._deep_cnn import DeepCNNClassifier
+from ._deepinsight_cnn import DeepInsightCNNClassifier
 from ._linear import LogisticMoAClassifier
 from ._prior import PriorClassifier
 from ._residual_nn import ResidualNNClassifier
@@ -21,6 +22,7 @@ __all__ = [
     "CNN1DClassifier",
     "ControlAwareClassifier",
     "DeepCNNClassifier",
+    "DeepInsightCNNClassifier",
     "LogisticMoAClassifier",
     "MoAClassifierBase",
     "MultiLabelClassifierMixin",
