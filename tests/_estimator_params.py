@@ -31,6 +31,9 @@ FAST_PARAMS = {
         estimators=[("sharp", PriorClassifier(smoothing=0.01)), ("smooth", PriorClassifier())], cv=2
     ),
     "SeedAveragedClassifier": dict(estimator=PriorClassifier(), seeds=2, random_state=0),
+    "StackedMoAClassifier": dict(
+        estimators=[("sharp", PriorClassifier(smoothing=0.01)), ("smooth", PriorClassifier())], cv=2
+    ),
     # Preprocessing transformers (issue 3): column specs that work on arrays.
     "BlockPCA": dict(n_components=2, random_state=0),
     "ClusterLabels": dict(n_clusters=3, random_state=0),
@@ -100,4 +103,5 @@ EXPECTED_FAILURES = {
     "ControlAwareClassifier": dict(_PRIOR_IGNORES_X),
     "BlendedMoAClassifier": dict(_PRIOR_IGNORES_X),
     "SeedAveragedClassifier": dict(_PRIOR_IGNORES_X),
+    "StackedMoAClassifier": dict(_PRIOR_IGNORES_X),
 }

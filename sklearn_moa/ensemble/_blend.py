@@ -16,12 +16,11 @@ from scipy.optimize import minimize
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
-from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..models._base import check_multilabel_targets
-from ..model_selection._validation import CVResult, _cross_validate_many, check_moa_cv
-from ._base import MoAEnsembleMixin, _stack_probabilities, check_blend_weights, check_meta_input
+from ..model_selection._validation import CVResult
+from ._base import MemberEnsembleBase, _stack_probabilities, check_blend_weights, check_meta_input
 
 __all__ = ["BlendedMoAClassifier", "optimize_blend_weights"]
 
@@ -130,7 +129,7 @@ def optimize_blend_weights(oof_predictions, Y, *, tol=1e-10, max_iter=500):
     return candidates[int(np.argmin(losses))]
 
 
-class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
+class BlendedMoAClassifier(MemberEnsembleBase):
     """Weighted average of the probabilities of several MoA models.
 
     With ``weights="optimize"`` the weights are learnt: each member is
@@ -162,6 +161,13 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
         spreads them over a cluster).
     random_state : int, default=0
         Seeds the inner splitter built when ``cv`` is an int.
+    checkpoint_dir : str or path-like, default=None
+        Folder where every finished inner fold of every member, and every
+        member refitted on all rows, is saved as soon as it is done; fit
+        again with the same settings on the same data, the saved ones are
+        loaded instead of refitted, so an interrupted fit resumes member by
+        member and fold by fold (see
+        :class:`~sklearn_moa.model_selection.FoldCheckpoint`).
     verbose : int, default=0
 
     Attributes
@@ -205,35 +211,14 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
     """
 
     def __init__(self, estimators, *, weights="optimize", cv=5, n_jobs=None, random_state=0,
-                 verbose=0):
+                 checkpoint_dir=None, verbose=0):
         self.estimators = estimators
         self.weights = weights
         self.cv = cv
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
-
-    def get_params(self, deep=True):
-        """Parameters of the blend and, with ``deep``, of each member as ``<name>__<param>``."""
-        return self._get_params("estimators", deep=deep)
-
-    def set_params(self, **params):
-        """Set parameters of the blend or of its members (``<name>__<param>``)."""
-        self._set_params("estimators", **params)
-        return self
-
-    def _validate_estimators(self):
-        if not isinstance(self.estimators, (list, tuple)) or not self.estimators:
-            raise ValueError("estimators must be a non-empty list of (name, estimator) pairs.")
-        try:
-            names, members = zip(*self.estimators)
-        except (TypeError, ValueError):
-            raise ValueError("estimators must be a list of (name, estimator) pairs.") from None
-        self._validate_names(names)
-        for name, member in zip(names, members):
-            if not hasattr(member, "fit") or not hasattr(member, "predict_proba"):
-                raise ValueError(f"Estimator {name!r} has no fit/predict_proba: {member!r}.")
-        return list(names), list(members)
 
     def fit(self, X, Y, groups=None, **fit_params):
         """Learn the weights (if asked to) and fit the members on all rows.
@@ -258,16 +243,9 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
         Y_checked, _ = check_multilabel_targets(Y, n_samples=_num_samples(X))
         n_targets = Y_checked.shape[1]
         if isinstance(self.weights, str) and self.weights == "optimize":
-            n_splits = check_moa_cv(self.cv, groups, self.random_state).get_n_splits()
-            if Y_checked.shape[0] < n_splits:
-                raise ValueError(
-                    f"Cannot learn blend weights by {n_splits}-fold inner cross-validation on "
-                    f"n_samples={Y_checked.shape[0]}; pass fixed weights or more rows."
-                )
-            self.member_cv_results_ = _cross_validate_many(
-                dict(zip(names, members)), X, Y, groups=groups, cv=self.cv, n_jobs=self.n_jobs,
-                fit_params=fit_params, verbose=self.verbose, return_estimators=False,
-                random_state=self.random_state,
+            self.member_cv_results_ = self._cross_validate_members(
+                names, members, X, Y, groups, fit_params,
+                purpose="learn blend weights (or pass fixed weights)",
             )
             self.weights_ = optimize_blend_weights(self.member_cv_results_, Y_checked)
             oof = [self.member_cv_results_[name].oof_predictions for name in names]
@@ -279,7 +257,8 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
             self.weights_ = check_blend_weights(self.weights, len(members))
         used = np.flatnonzero(self.weights_ > 0)
         fitted = self._fit_members(
-            [(names[i], clone(members[i])) for i in used], X, Y, n_targets, fit_params
+            [(names[i], clone(members[i])) for i in used], X, Y, n_targets, fit_params,
+            checkpoint_dir=self.checkpoint_dir,
         )
         self.estimators_ = [None] * len(members)
         for i, estimator in zip(used, fitted):
