@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 
 from .models import ControlAwareClassifier, PriorClassifier
 
-__all__ = ["ModelSpec", "MODEL_ZOO", "build_model"]
+__all__ = ["ModelSpec", "MODEL_ZOO", "WINNERS_BLEND_MEMBERS", "build_model", "build_winners_blend"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class ModelSpec:
     build : callable ``(full, random_state) -> estimator``
         ``full=True`` uses the seed's epochs and sizes; ``False`` quick settings
         that finish in a minute or two on 2 cores.
+    default : bool, default=True
+        Whether ``sklearn-moa benchmark`` runs it when no ``--models`` are
+        named (False for ensembles, which train several models per fold).
     """
 
     name: str
@@ -40,6 +43,7 @@ class ModelSpec:
     extra: object
     modules: tuple
     build: Callable
+    default: bool = True
 
     def available(self):
         """Whether the framework this model needs is installed."""
@@ -168,6 +172,53 @@ def _xgboost(full, random_state):
                           XGBMoAClassifier(random_state=random_state, **quick))
 
 
+#: Members of ``winners_blend``: the strongest single models of the zoo. The
+#: 1st place's 3-stage NN and two-head ResNet and TabM join here once merged.
+WINNERS_BLEND_MEMBERS = ("residual_nn", "deep_cnn", "tabnet", "deepinsight_cnn")
+
+
+def build_winners_blend(members=None, *, weights="optimize", full=False,
+                        random_state=0, checkpoint_dir=None):
+    """The winners' blend: zoo models averaged with weights learnt out of fold.
+
+    Parameters
+    ----------
+    members : sequence of str, default=None
+        Names in :data:`MODEL_ZOO`; None: :data:`WINNERS_BLEND_MEMBERS`.
+    weights : "optimize" or sequence of float, default="optimize"
+        "optimize": learnt by SLSQP on the members' out-of-fold predictions
+        (inner CV, drug-aware when ``fit`` gets ``groups``; 3 folds quick,
+        5 full), as the 1st place did. Or one weight per member, e.g. those
+        ``sklearn-moa blend`` found on a benchmark's OOF predictions.
+    full, random_state
+        As for :func:`build_model`, passed to every member.
+    checkpoint_dir : str, default=None
+        Resume an interrupted fit member by member and fold by fold.
+
+    Returns
+    -------
+    blend : BlendedMoAClassifier
+    """
+    from .ensemble import BlendedMoAClassifier
+
+    members = list(WINNERS_BLEND_MEMBERS if members is None else members)
+    unknown = [name for name in members if name not in MODEL_ZOO or name == "winners_blend"]
+    if not members or unknown:
+        raise ValueError(
+            f"Blend members must be model names; unknown: {unknown or 'none given'}. "
+            f"Available: {', '.join(n for n in MODEL_ZOO if n != 'winners_blend')}."
+        )
+    return BlendedMoAClassifier(
+        [(name, build_model(name, full=full, random_state=random_state)) for name in members],
+        weights=weights, cv=5 if full else 3, random_state=random_state,
+        checkpoint_dir=checkpoint_dir,
+    )
+
+
+def _winners_blend(full, random_state):
+    return build_winners_blend(full=full, random_state=random_state)
+
+
 MODEL_ZOO = {
     spec.name: spec
     for spec in [
@@ -208,6 +259,12 @@ MODEL_ZOO = {
         ModelSpec(
             "xgboost", "Seed's XGBoost on its TabNet feature set, one booster per target.",
             "xgboost", ("xgboost",), _xgboost,
+        ),
+        ModelSpec(
+            "winners_blend",
+            "1st place's recipe: the strongest models above blended with weights optimised on "
+            "out-of-fold predictions (SLSQP).",
+            "torch,tabnet", ("torch", "skorch", "pytorch_tabnet"), _winners_blend, default=False,
         ),
     ]
 }

@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 
-from . import _benchmark, _predict, _train
+from . import _benchmark, _blend, _predict, _train
 from ._zoo import models_table
 
 __all__ = ["main"]
@@ -44,6 +44,7 @@ def build_parser():
     _benchmark.add_parser(sub)
     _train.add_parser(sub)
     _predict.add_parser(sub)
+    _blend.add_parser(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ import time
 from ..ensemble import FoldAveragedModel
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
+from ._blend import add_train_options, prepare_blend_training
 from ._data import check_pretraining_data, describe_source, training_data
 from ._persistence import save_model
 from ._zoo import build_models, enable_epoch_progress, nonscored_fit_params
@@ -34,8 +35,9 @@ def add_parser(subparsers):
     parser.add_argument("--folds", type=int, metavar="K",
                         help="fit one model per CV fold and average them (the seed's protocol)")
     parser.add_argument("--checkpoint-dir", metavar="DIR",
-                        help="with --folds: save each finished fold model in DIR and resume "
-                             "from it when run again with the same settings")
+                        help="with --folds (or a blend): save each finished fold model (and "
+                             "blend member) in DIR and resume from it when run again with the "
+                             "same settings")
     parser.add_argument("--full", action="store_true",
                         help="the seed's epochs and sizes instead of the quick settings")
     parser.add_argument("--seed", type=int, default=0, help="random seed of folds and model")
@@ -44,6 +46,7 @@ def add_parser(subparsers):
     parser.add_argument("--pretrain", action="store_true",
                         help="pretrain on the non-scored targets, if the model supports it")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_train_options(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -52,12 +55,13 @@ def run(args):
     """Fit and save the model described by the parsed ``args``; return the exit code."""
     if "," in args.model:
         raise ValueError("--model takes one name; `benchmark --models` compares several.")
-    if args.checkpoint_dir is not None and args.folds is None:
-        raise ValueError("--checkpoint-dir needs --folds: only CV folds are checkpointed.")
     if args.folds is not None and args.folds < 2:
         raise ValueError(f"--folds must be at least 2; got {args.folds}.")
     [(name, model)] = build_models(args.model, full=args.full, random_state=args.seed).items()
     data = training_data(args.data)
+    model, blend_fit_params, is_ensemble = prepare_blend_training(name, model, args, data)
+    if args.checkpoint_dir is not None and args.folds is None and not is_ensemble:
+        raise ValueError("--checkpoint-dir needs --folds: only CV folds are checkpointed.")
     check_pretraining_data(args.pretrain, data)
     fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
     if args.pretrain and not fit_params:
@@ -70,7 +74,7 @@ def run(args):
     extra = {"full": bool(args.full), "seed": args.seed, "pretrained": bool(fit_params)}
     start = time.perf_counter()
     if args.folds is None:
-        fitted = model.fit(data.features, data.targets, **fit_params)
+        fitted = model.fit(data.features, data.targets, **fit_params, **blend_fit_params)
         extra["fit_time_s"] = time.perf_counter() - start
         print(f"fitted {name} on {len(data.features)} rows in {extra['fit_time_s']:.1f} s")
     else:

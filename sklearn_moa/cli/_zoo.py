@@ -22,6 +22,8 @@ def models_table():
 def build_models(names=None, *, full=False, random_state=0):
     """Build the models to run: the comma-separated ``names``, or every installed one.
 
+    Without names, entries marked ``default=False`` (the ensembles) are left out.
+
     Every name is checked (and its model built) before anything runs.
 
     Returns
@@ -36,7 +38,7 @@ def build_models(names=None, *, full=False, random_state=0):
         For a model whose extra is not installed (the message names the extra).
     """
     if names is None:
-        chosen = [name for name, spec in MODEL_ZOO.items() if spec.available()]
+        chosen = [name for name, spec in MODEL_ZOO.items() if spec.default and spec.available()]
     else:
         chosen = list(dict.fromkeys(name.strip() for name in names.split(",") if name.strip()))
     if not chosen:
