@@ -179,6 +179,22 @@ def test_early_stopping_holds_out_rows_and_stops():
     assert model.history_[-1, "train_batch_count"] == count_batches(180, 32)
 
 
+def test_ctrl_c_during_training_is_not_swallowed(monkeypatch):
+    """skorch catches KeyboardInterrupt and returns a half-trained net; the estimator must not."""
+    from skorch.callbacks import Callback
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            raise KeyboardInterrupt
+
+    original = ResidualNNClassifier._callbacks
+    monkeypatch.setattr(ResidualNNClassifier, "_callbacks",
+                        lambda self, *a: original(self, *a) + [("ctrl_c", CtrlC())])
+    X, Y = _toy()
+    with pytest.raises(KeyboardInterrupt, match="interrupted after 1 of 2 epochs"):
+        _tiny(ResidualNNClassifier).fit(X, Y)
+
+
 def test_smoothed_loss_only_smooths_in_training():
     loss = SmoothBCEWithLogitsLoss(smoothing=0.2)
     logits = torch.tensor([[3.0, -3.0]])

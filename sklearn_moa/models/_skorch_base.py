@@ -278,7 +278,9 @@ class SkorchMoAClassifier(MoAClassifierBase):
             device=self._device(),
             verbose=self.verbose,
         )
-        return net.fit(train_data, None)
+        net.fit(train_data, None)
+        _raise_if_interrupted(net, epochs, type(self).__name__)
+        return net
 
     def _callbacks(self, epochs, n_train):
         from skorch.callbacks import EarlyStopping, LRScheduler
@@ -320,6 +322,25 @@ class SkorchMoAClassifier(MoAClassifierBase):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
                 logits.append(self.module_(batch.to(device)).cpu().numpy())
         return expit(np.concatenate(logits).astype(np.float64))
+
+
+def _raise_if_interrupted(net, epochs, name):
+    """Raise KeyboardInterrupt when a Ctrl-C, not early stopping, ended skorch's training.
+
+    skorch's ``fit`` catches KeyboardInterrupt and returns the half-trained
+    net as if it were done (its early stopping stops by raising one): a
+    checkpointed cross-validation or blend would then store a model trained
+    for a fraction of its epochs as finished, and the command would go on
+    to the next model instead of stopping.
+    """
+    history = net.history
+    finished = len(history) == epochs and "dur" in history[-1]
+    stopper = dict(net.callbacks_).get("early_stopping")
+    stopped_early = stopper is not None and stopper.misses_ >= stopper.patience
+    if not finished and not stopped_early:
+        raise KeyboardInterrupt(
+            f"{name} training interrupted after {len(history)} of {epochs} epochs"
+        )
 
 
 def _start_from_prevalence(output_layer, Y):
