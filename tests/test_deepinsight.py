@@ -130,7 +130,7 @@ def test_classifier_owns_a_map_fitted_on_its_training_rows_and_works_in_a_pipeli
     pipe = make_pipeline(StandardScaler(), model).fit(X[:60], Y[:60])
     fitted = pipe[-1]
     assert fitted.transformer_.n_features_in_ == 20 and fitted.transformer_.image_shape_ == (3, 6, 6)
-    assert fitted.module_.painter.image_shape == (3, 6, 6)
+    assert fitted.network_.painter.image_shape == (3, 6, 6)
     proba = pipe.predict_proba(X[60:])
     assert proba.shape == (20, 3) and np.all((proba > 0) & (proba < 1))
     assert "transformer_" not in clone(model).__dict__

@@ -82,11 +82,11 @@ def test_fit_predict_shapes_history_and_constant_targets(cls):
     proba = model.predict_proba(X)
     assert proba.shape == Y.shape and proba.dtype == np.float64
     assert np.all((proba > 0) & (proba < 1))
-    assert model.model_.output_shape == (None, 3)
+    assert model.network_.output_shape == (None, 3)
     assert proba[0, 1] == pytest.approx(0.5 / (len(X) + 1))
     assert model.predict(X).shape == Y.shape
     assert list(model.history_) == ["loss"] and len(model.history_["loss"]) == model.n_iter_ == 2
-    assert model.model_.run_eagerly, "two gradient steps: cheaper eager than traced"
+    assert model.network_.run_eagerly, "two gradient steps: cheaper eager than traced"
     np.testing.assert_array_equal(model.classes_, np.arange(4))
 
 
@@ -116,7 +116,7 @@ def test_build_keras_model_has_the_initial_weights_of_fit():
     X, Y = _data()
     model = _small(CNN1DClassifier, epochs=1, learning_rate=1e-12)
     built = model.build_keras_model(X.shape[1], Y.shape[1])
-    fitted = model.fit(X, Y).model_
+    fitted = model.fit(X, Y).network_
     *hidden_before, output_bias_before = _weights(built)
     *hidden_after, output_bias_after = _weights(fitted)
     for before, after in zip(hidden_before, hidden_after):
@@ -134,7 +134,7 @@ def test_two_head_routes_columns_by_name_prefix_or_count():
     model = _small(TwoHeadNNClassifier, epochs=1).fit(frame, Y)  # "auto": the preset's prefix
     np.testing.assert_array_equal(model.head_columns_[0], [1, 3])
     np.testing.assert_array_equal(model.head_columns_[1], [0, 2, 4, 5])
-    assert model.model_.input_shape == [(None, 2), (None, 4)]
+    assert model.network_.input_shape == [(None, 2), (None, 4)]
 
     by_prefix = _small(TwoHeadNNClassifier, epochs=1, head1_columns=("c-", "other")).fit(frame, Y)
     np.testing.assert_array_equal(by_prefix.head_columns_[0], [2, 5])
@@ -194,9 +194,9 @@ def test_early_stopping_validation_history_and_callbacks():
     ).fit(X, Y)
     assert set(model.history_) == {"loss", "val_loss"}
     assert 1 < model.n_iter_ < 30, "a learning rate this high overfits at once: early stopping must stop"
-    assert model.model_.seen_epochs == model.n_iter_
+    assert model.network_.seen_epochs == model.n_iter_
     assert model.callbacks == [callback], "the parameter is left as given"
-    assert not model.model_.run_eagerly, "hundreds of gradient steps: traced"
+    assert not model.network_.run_eagerly, "hundreds of gradient steps: traced"
 
 
 def test_moa_targets_with_drug_aware_cv_and_control_rule():
@@ -218,7 +218,7 @@ def test_moa_targets_with_drug_aware_cv_and_control_rule():
     has_positives = data.targets.to_numpy().sum(axis=0) > 0
     constant = [fold.estimator_[-1].constant_targets_ for fold in result.estimators]
     assert any((c & has_positives).any() for c in constant)
-    assert all(fold.estimator_[-1].model_.output_shape[1] == (~c).sum() for fold, c in zip(result.estimators, constant))
+    assert all(fold.estimator_[-1].network_.output_shape[1] == (~c).sum() for fold, c in zip(result.estimators, constant))
     prior = cross_validate_moa(
         ControlAwareClassifier(make_pipeline(make_column_transformer(("passthrough", gc)), PriorClassifier())),
         data.features, data.targets, groups=data.drugs, cv=3,

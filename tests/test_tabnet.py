@@ -47,7 +47,7 @@ def test_fit_predict_shapes_and_attributes(fitted):
     assert model.feature_importances_.shape == (X.shape[1],)
     assert np.all(model.feature_importances_ >= 0)
     assert model.feature_importances_.sum() == pytest.approx(1.0)
-    assert model.n_epochs_ == 2 and len(model.history_["loss"]) == 2
+    assert model.n_iter_ == 2 and len(model.history_["loss"]) == 2
     assert model.best_epoch_ is None
 
 
@@ -112,8 +112,8 @@ def test_early_stopping_with_single_class_validation_columns():
         **dict(SMALL, epochs=6), early_stopping=True, validation_fraction=0.1, patience=2,
         random_state=0,
     ).fit(X, Y)
-    valid_loss = np.asarray(model.history_["valid_moa_logloss"])
-    assert len(valid_loss) == model.n_epochs_ <= 6
+    valid_loss = np.asarray(model.history_["val_loss"])
+    assert len(valid_loss) == model.n_iter_ <= 6
     assert np.all(np.isfinite(valid_loss))
     assert valid_loss[model.best_epoch_] == valid_loss.min()
 
@@ -124,9 +124,9 @@ def test_early_stopping_keeps_the_best_epoch():
     model = TabNetMoAClassifier(
         **dict(SMALL, epochs=8, learning_rate=1.0), early_stopping=True, patience=1, random_state=0
     ).fit(X, Y)
-    valid_loss = model.history_["valid_moa_logloss"]
+    valid_loss = model.history_["val_loss"]
     assert model.best_epoch_ == int(np.argmin(valid_loss))
-    assert model.n_epochs_ < 8
+    assert model.n_iter_ < 8
 
 
 def test_label_smoothing_loss():

@@ -72,9 +72,9 @@ def test_fit_predict_shapes_and_bounds(cls):
     assert np.all((proba > 0) & (proba < 1))
     np.testing.assert_array_equal(model.classes_, np.arange(4))
     assert model.predict(X).shape == Y.shape
-    assert model.module_.output.out_features == 3
-    assert not model.module_.training
-    assert len(model.history_) == 2
+    assert model.network_.output.out_features == 3
+    assert not model.network_.training
+    assert len(model.history_["loss"]) == model.n_iter_ == 2
 
 
 @pytest.mark.parametrize("cls", MODELS)
@@ -174,9 +174,8 @@ def test_early_stopping_holds_out_rows_and_stops():
         ResidualNNClassifier, hidden_layer_sizes=(64, 64), epochs=60, patience=2, early_stopping=True,
         lr_schedule=None, learning_rate=1e-2,
     ).fit(X, Y)
-    valid_losses = model.history_[:, "valid_loss"]
-    assert len(valid_losses) < 60
-    assert model.history_[-1, "train_batch_count"] == count_batches(180, 32)
+    assert set(model.history_) == {"loss", "val_loss", "seconds"}
+    assert len(model.history_["val_loss"]) == model.n_iter_ < 60
 
 
 def test_ctrl_c_during_training_is_not_swallowed(monkeypatch):
@@ -262,8 +261,8 @@ def test_pretraining_uses_informative_nonscored_targets_then_fine_tunes():
     Y_ns[3:, 5] = 0  # 3 positives: kept only while pretrain_min_positives <= 3
     model = _tiny(ResidualNNClassifier, pretrain_epochs=3).fit(X, Y, Y_nonscored=Y_ns)
     np.testing.assert_array_equal(model.pretrain_targets_, [0, 1, 3, 5])
-    assert len(model.pretrain_history_) == 3 and len(model.history_) == 2
-    assert model.module_.output.out_features == Y.shape[1]
+    assert len(model.pretrain_history_["loss"]) == 3 and model.n_iter_ == len(model.history_["loss"]) == 2
+    assert model.network_.output.out_features == Y.shape[1]
     plain = _tiny(ResidualNNClassifier).fit(X, Y)
     assert np.abs(model.predict_proba(X) - plain.predict_proba(X)).max() > 1e-4
     strict = _tiny(ResidualNNClassifier, pretrain_min_positives=4).fit(X, Y, Y_nonscored=Y_ns)
@@ -291,7 +290,8 @@ def test_nonscored_targets_reach_the_model_through_pipeline_controls_and_cv(moa)
     inner = model.estimator_[-1]
     n_treated = int((moa.features.cp_type == "trt_cp").sum())
     assert inner.pretrain_history_ is not None
-    assert inner.history_[-1, "train_batch_count"] == count_batches(n_treated, 32)
+    treated = (moa.features.cp_type == "trt_cp").to_numpy()
+    np.testing.assert_allclose(inner.target_prior_, moa.targets[treated].to_numpy().mean(axis=0))
     treated_ns = moa.nonscored_targets[(moa.features.cp_type == "trt_cp").to_numpy()].to_numpy()
     expected = np.flatnonzero((treated_ns.sum(axis=0) >= 1) & (treated_ns.sum(axis=0) < n_treated))
     np.testing.assert_array_equal(inner.pretrain_targets_, expected)
@@ -331,7 +331,7 @@ def test_moa_targets_with_drug_aware_cv(moa, cls):
     assert any(c.any() for c in constant), "expected a target without positives in a training fold"
     for fold in result.estimators:
         inner = fold.estimator_[-1]
-        assert inner.module_.output.out_features == int((~inner.constant_targets_).sum())
+        assert inner.network_.output.out_features == int((~inner.constant_targets_).sum())
     assert np.all(np.isfinite(result.fold_log_loss)) and result.oof_log_loss < 0.1
 
 

@@ -154,7 +154,6 @@ class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
         members = [fitted[name] for name, _ in named_members]
         for (name, _), estimator in zip(named_members, members):
             check_member_targets(name, estimator, X, n_targets)
-        self.classes_ = np.arange(n_targets)
         record_input_features(self, X)
         return members
 
@@ -187,14 +186,16 @@ def check_member_targets(name, estimator, X, n_targets):
 
 
 def check_meta_input(X):
-    """Reject sparse, complex or non-2-D ``X`` early; DataFrames pass through untouched.
+    """Reject sparse, complex or non-2-D ``X`` early; return it indexable by rows.
 
-    The members validate ``X`` themselves (they may take raw frames with string
-    columns); this only gives the clear errors a meta-estimator owes before it
-    starts cross-validating.
+    DataFrames pass through untouched; other array-likes become ndarrays of
+    their own dtype. The members validate ``X`` themselves (they may take raw
+    frames with string columns); this only gives the clear errors a
+    meta-estimator owes before it starts cross-validating.
     """
-    if not isinstance(X, pd.DataFrame):
-        check_array(X, dtype=None, accept_sparse=False, ensure_all_finite=False)
+    if isinstance(X, pd.DataFrame):
+        return X
+    return check_array(X, dtype=None, accept_sparse=False, ensure_all_finite=False)
 
 
 def record_input_features(meta, X):

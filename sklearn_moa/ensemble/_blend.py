@@ -226,8 +226,8 @@ class BlendedMoAClassifier(MemberEnsembleBase):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-        Y : DataFrame or array-like of shape (n_samples, n_targets)
-            0/1 target matrix.
+        Y : DataFrame or array-like of shape (n_samples, n_targets), or (n_samples,)
+            0/1 target matrix, or a 1-D ``y`` of two labels.
         groups : array-like of shape (n_samples,), default=None
             Drug id of each row: makes the inner folds drug-aware.
         **fit_params : dict
@@ -239,8 +239,9 @@ class BlendedMoAClassifier(MemberEnsembleBase):
         self : object
         """
         names, members = self._validate_estimators()
-        check_meta_input(X)
-        Y_checked, _ = check_multilabel_targets(Y, n_samples=_num_samples(X))
+        X = check_meta_input(X)
+        Y_checked, _ = self._check_targets(Y, n_samples=_num_samples(X))
+        Y = self._encoded_targets(Y)
         n_targets = Y_checked.shape[1]
         if isinstance(self.weights, str) and self.weights == "optimize":
             self.member_cv_results_ = self._cross_validate_members(
@@ -280,6 +281,6 @@ class BlendedMoAClassifier(MemberEnsembleBase):
         check_is_fitted(self, "estimators_")
         used = np.flatnonzero(self.weights_ > 0)
         names = [name for name, _ in self.estimators]
-        return self._average_members(
+        return self._proba_output(self._average_members(
             [(names[i], self.estimators_[i]) for i in used], self.weights_[used], X
-        )
+        ))

@@ -11,7 +11,6 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..models._base import check_multilabel_targets
 from ._base import MoAEnsembleMixin, check_meta_input
 
 __all__ = ["SeedAveragedClassifier"]
@@ -116,8 +115,8 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-        Y : DataFrame or array-like of shape (n_samples, n_targets)
-            0/1 target matrix.
+        Y : DataFrame or array-like of shape (n_samples, n_targets), or (n_samples,)
+            0/1 target matrix, or a 1-D ``y`` of two labels.
         **fit_params : dict
             Passed to each member's ``fit``.
 
@@ -125,8 +124,9 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         -------
         self : object
         """
-        check_meta_input(X)
-        Y_checked, _ = check_multilabel_targets(Y, n_samples=_num_samples(X))
+        X = check_meta_input(X)
+        Y_checked, _ = self._check_targets(Y, n_samples=_num_samples(X))
+        Y = self._encoded_targets(Y)
         self.seed_params_ = _seed_parameters(self.estimator, self.seed_params)
         self.seeds_ = _check_seeds(self.seeds, self.random_state)
         members = [
@@ -150,4 +150,6 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         """
         check_is_fitted(self, "estimators_")
         named = [(f"seed {seed}", member) for seed, member in zip(self.seeds_, self.estimators_)]
-        return self._average_members(named, np.full(len(named), 1.0 / len(named)), X)
+        return self._proba_output(
+            self._average_members(named, np.full(len(named), 1.0 / len(named)), X)
+        )

@@ -17,7 +17,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..models._base import PROBA_EPS, check_multilabel_targets
+from ..models._base import PROBA_EPS
 from ._base import MemberEnsembleBase, _stack_probabilities, check_meta_input
 
 __all__ = ["StackedMoAClassifier"]
@@ -194,8 +194,8 @@ class StackedMoAClassifier(MemberEnsembleBase):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-        Y : DataFrame or array-like of shape (n_samples, n_targets)
-            0/1 target matrix.
+        Y : DataFrame or array-like of shape (n_samples, n_targets), or (n_samples,)
+            0/1 target matrix, or a 1-D ``y`` of two labels.
         groups : array-like of shape (n_samples,), default=None
             Drug id of each row: makes the inner folds drug-aware.
         **fit_params : dict
@@ -209,8 +209,9 @@ class StackedMoAClassifier(MemberEnsembleBase):
         self._validate_params()
         names, members = self._validate_estimators()
         meta = self._meta_model()
-        check_meta_input(X)
-        Y_checked, _ = check_multilabel_targets(Y, n_samples=_num_samples(X))
+        X = check_meta_input(X)
+        Y_checked, _ = self._check_targets(Y, n_samples=_num_samples(X))
+        Y = self._encoded_targets(Y)
         self.member_cv_results_ = self._cross_validate_members(
             names, members, X, Y, groups, fit_params, purpose="stack the members"
         )
@@ -241,4 +242,4 @@ class StackedMoAClassifier(MemberEnsembleBase):
         check_is_fitted(self, "estimators_")
         names = [name for name, _ in self.estimators]
         logits = member_logits([member.predict_proba(X) for member in self.estimators_], names)
-        return self._meta.predict_proba(logits)
+        return self._proba_output(self._meta.predict_proba(logits))

@@ -15,7 +15,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _check_method_params, check_array, check_is_fitted
 
 from ..datasets._columns import CONTROL_TYPE
-from ._base import PROBA_EPS, MultiLabelClassifierMixin, check_multilabel_targets
+from ._base import PROBA_EPS, MultiLabelClassifierMixin
 
 __all__ = ["ControlAwareClassifier"]
 
@@ -45,6 +45,8 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
     estimator_ : estimator
         The fitted clone of ``estimator``.
     classes_ : ndarray of shape (n_targets,)
+        ``arange(n_targets)``, or the two labels of a 1-D ``y``.
+    n_targets_ : int
     n_controls_dropped_ : int
         Control rows left out of training.
 
@@ -110,8 +112,9 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         ----------
         X : DataFrame of shape (n_samples, n_features)
             Raw features including ``control_column``.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 target matrix.
+        Y : array-like or DataFrame of shape (n_samples, n_targets), or (n_samples,)
+            0/1 target matrix, or a 1-D ``y`` of two labels (binary
+            classification: ``estimator`` is fitted on its 0/1 column).
         **fit_params : dict
             Passed to ``estimator.fit``; those with one entry per row (for
             instance a non-scored target matrix) are subset to the treated rows.
@@ -120,8 +123,9 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         -------
         self : object
         """
+        X = _indexable_rows(X)
         is_control = self._control_mask(X)
-        Y_checked, _ = check_multilabel_targets(Y, n_samples=len(is_control))
+        Y_checked, _ = self._check_targets(Y, n_samples=len(is_control))
         if Y_checked[is_control].any():
             warnings.warn(
                 f"{int(Y_checked[is_control].any(axis=1).sum())} control rows carry MoA labels; "
@@ -133,10 +137,10 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
             raise ValueError("Every row of X is a control row: nothing to train on.")
         self.estimator_ = clone(self.estimator).fit(
             _safe_indexing(X, treated),
-            _safe_indexing(Y, treated),
+            _safe_indexing(self._encoded_targets(Y), treated),
             **_check_method_params(X, fit_params, indices=treated),
         )
-        self.classes_ = np.arange(Y_checked.shape[1])
+        self.n_targets_ = Y_checked.shape[1]
         self.n_controls_dropped_ = int(is_control.sum())
         self.n_features_in_ = np.asarray(X).shape[1] if not hasattr(X, "columns") else len(X.columns)
         if isinstance(X, pd.DataFrame):
@@ -155,14 +159,22 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         proba : ndarray of shape (n_samples, n_targets)
         """
         check_is_fitted(self, "estimator_")
+        X = _indexable_rows(X)
         is_control = self._control_mask(X)
-        proba = np.full((len(is_control), len(self.classes_)), PROBA_EPS)
+        proba = np.full((len(is_control), self.n_targets_), PROBA_EPS)
         treated = np.flatnonzero(~is_control)
         if treated.size:
             proba[treated] = self.estimator_.predict_proba(_safe_indexing(X, treated))
-        return proba
+        return self._proba_output(proba)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         return tags
+
+
+def _indexable_rows(X):
+    """A DataFrame as it is; any other array-like as an ndarray of its own dtype."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    return check_array(X, dtype=None, ensure_all_finite=False)

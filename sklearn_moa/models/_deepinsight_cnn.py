@@ -71,7 +71,7 @@ class DeepInsightCNNClassifier(SkorchMoAClassifier):
     Attributes
     ----------
     transformer_ : DeepInsightTransformer
-        The feature-to-pixel map learnt from the training rows (not set when
+        The feature-to-pixel map learnt from the training rows (None when
         every target had a single class in training: there is no network).
     {fitted_attributes}
 
@@ -178,12 +178,17 @@ class DeepInsightCNNClassifier(SkorchMoAClassifier):
                 f"stage); got {self.n_blocks!r}."
             )
 
-    def _fit_targets(self, X, Y, seeds, Y_nonscored=None):
+    def _fit_untrained(self):
+        super()._fit_untrained()
+        self.transformer_ = None
+
+    def _fit_targets(self, X, Y, seeds, Y_nonscored=None, groups=None):
         self.transformer_ = DeepInsightTransformer(
             self.resolution, method=self.method, perplexity=self.perplexity,
             channels=self.channels, scaling=self.scaling, random_state=int(seeds[0]),
         ).fit(X)
-        super()._fit_targets(self.transformer_.scale(X), Y, seeds, Y_nonscored=Y_nonscored)
+        super()._fit_targets(self.transformer_.scale(X), Y, seeds, Y_nonscored=Y_nonscored,
+                             groups=groups)
 
     def _build_module(self, n_features, n_outputs):
         from ._torch_modules import DeepInsightCNN, PixelPainter

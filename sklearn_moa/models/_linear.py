@@ -94,25 +94,9 @@ class LogisticMoAClassifier(MoAClassifierBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, Y, **fit_params):
-        """Fit one logistic regression per target with both classes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric (scaled) features.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 target matrix.
-
-        Returns
-        -------
-        self : object
-        """
-        super().fit(X, Y, **fit_params)
-        if self.constant_targets_.all():  # _fit_targets was not called
-            self._store_coefficients(np.zeros((0, self.n_features_in_)), np.zeros(0))
-            self.n_iter_ = 0
-        return self
+    def _fit_untrained(self):
+        self._store_coefficients(np.zeros((0, self.n_features_in_)), np.zeros(0))
+        self.n_iter_ = 0
 
     def _store_coefficients(self, varying_coef, varying_intercept):
         """Full-size ``coef_``/``intercept_``; constant targets predict their prevalence."""

@@ -58,7 +58,7 @@ _TRAINING_PARAMETERS_DOC = """weight_decay : float, default=1e-5
         Training targets become ``y * (1 - label_smoothing) + label_smoothing / 2``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows (random rows, seeded by
-        ``random_state``), stop when their log loss (unsmoothed BCE, the
+        ``random_state``; whole drugs when ``fit`` gets ``groups``), stop when their log loss (unsmoothed BCE, the
         competition metric) has not improved for ``patience`` epochs, and keep
         the weights of the best epoch.
     validation_fraction : float, default=0.1
@@ -83,13 +83,15 @@ _TRAINING_PARAMETERS_DOC = """weight_decay : float, default=1e-5
         0 is silent; > 0 prints skorch's table of losses per epoch."""
 
 # numpydoc fragment: the fitted attributes every torch model has.
-_FITTED_ATTRIBUTES_DOC = """module_ : torch.nn.Module
+_FITTED_ATTRIBUTES_DOC = """network_ : torch.nn.Module
         The trained network (in eval mode), or None when every target had a
         single class in training.
-    history_ : skorch.History or None
-        skorch's per-epoch record of the (fine-tuning) training: ``train_loss``,
-        ``valid_loss`` with early stopping, ``dur``, per-batch losses.
-    pretrain_history_ : skorch.History or None
+    history_ : dict of list
+        Per-epoch record of the (fine-tuning) training: ``loss`` (training
+        loss), ``val_loss`` with early stopping, ``seconds``.
+    n_iter_ : int
+        Epochs run in the (fine-tuning) training.
+    pretrain_history_ : dict of list or None
         The same for the pretraining phase, when there was one.
     pretrain_targets_ : ndarray of int or None
         Columns of ``Y_nonscored`` the network was pretrained on.
@@ -155,33 +157,13 @@ class SkorchMoAClassifier(MoAClassifierBase):
 
     _parameter_constraints = dict(COMMON_PARAMETER_CONSTRAINTS)
 
-    def fit(self, X, Y, Y_nonscored=None):
-        """Train the network on ``X`` and the 0/1 target matrix ``Y``.
+    __metadata_request__fit = {"groups": None, "Y_nonscored": None}
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features (the output of a feature preset).
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 label indicator matrix of the scored targets.
-        Y_nonscored : array-like or DataFrame of shape (n_samples, n_nonscored), default=None
-            0/1 non-scored targets of the same rows. When given (and
-            ``pretrain_epochs`` is not 0), the network is pretrained on them
-            and then fine-tuned on ``Y``.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        self._validate_params()
-        self._check_architecture()
-        self.module_ = None
-        self.history_ = None
-        self.pretrain_history_ = None
-        self.pretrain_targets_ = None
-        super().fit(X, Y, Y_nonscored=Y_nonscored)
-        return self
+    @property
+    def module_(self):
+        """Deprecated alias of ``network_``."""
+        warnings.warn("module_ is deprecated; use network_ (the same torch module).", FutureWarning)
+        return self.network_
 
     def _check_architecture(self):
         """Raise a ValueError for architecture parameters that do not fit together."""
@@ -206,11 +188,20 @@ class SkorchMoAClassifier(MoAClassifierBase):
             return "cuda" if torch.cuda.is_available() else "cpu"
         return self.device
 
-    def _fit_targets(self, X, Y, seeds, Y_nonscored=None):
+    def _fit_untrained(self):
+        self.network_ = None
+        self.history_ = {}
+        self.n_iter_ = 0
+        self.pretrain_history_ = None
+        self.pretrain_targets_ = None
+
+    def _fit_targets(self, X, Y, seeds, Y_nonscored=None, groups=None):
         torch = import_torch(type(self).__name__)
         seed = int(seeds[0])
+        self.pretrain_history_ = None
+        self.pretrain_targets_ = None
         pretrain_Y = self._pretraining_targets(Y_nonscored, X.shape[0])
-        train, valid = self._validation_split(X.shape[0], seed)
+        train, valid = self._validation_split(X.shape[0], seed, groups=groups)
         device = self._device()
         # astype copies: X may be a read-only memmap (joblib), which torch warns about.
         X = torch.from_numpy(X.astype(np.float32))
@@ -220,12 +211,14 @@ class SkorchMoAClassifier(MoAClassifierBase):
             if pretrain_Y is not None:
                 epochs = self.epochs if self.pretrain_epochs is None else self.pretrain_epochs
                 _start_from_prevalence(module.output, pretrain_Y[train])
-                self.pretrain_history_ = self._train(module, X, pretrain_Y, train, valid, epochs).history
+                pretrained = self._train(module, X, pretrain_Y, train, valid, epochs)
+                self.pretrain_history_ = _plain_history(pretrained.history)
                 module.reset_output(Y.shape[1])
             _start_from_prevalence(module.output, Y[train])
             net = self._train(module, X, Y, train, valid, self.epochs)
-        self.module_ = net.module_.eval()
-        self.history_ = net.history
+        self.network_ = net.module_.eval()
+        self.history_ = _plain_history(net.history)
+        self.n_iter_ = len(net.history)
 
     def _pretraining_targets(self, Y_nonscored, n_samples):
         """The informative non-scored columns as a float32 tensor, or None."""
@@ -315,12 +308,12 @@ class SkorchMoAClassifier(MoAClassifierBase):
 
     def _predict_targets(self, X):
         torch = import_torch(type(self).__name__)
-        device = next(self.module_.parameters()).device
+        device = next(self.network_.parameters()).device
         logits = []
         with torch_thread_budget(self.n_jobs), torch.inference_mode():
             for start in range(0, X.shape[0], self.batch_size):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
-                logits.append(self.module_(batch.to(device)).cpu().numpy())
+                logits.append(self.network_(batch.to(device)).cpu().numpy())
         return expit(np.concatenate(logits).astype(np.float64))
 
 
@@ -341,6 +334,20 @@ def _raise_if_interrupted(net, epochs, name):
         raise KeyboardInterrupt(
             f"{name} training interrupted after {len(history)} of {epochs} epochs"
         )
+
+
+def _plain_history(history):
+    """skorch's ``History`` as a plain dict of per-epoch lists, in the suite's names.
+
+    ``loss`` (training loss), ``val_loss`` (with early stopping) and
+    ``seconds`` per epoch, as the Keras and TabNet models record them.
+    """
+    names = {"train_loss": "loss", "valid_loss": "val_loss", "dur": "seconds"}
+    return {
+        ours: [float(value) for value in history[:, theirs]]
+        for theirs, ours in names.items()
+        if all(theirs in epoch for epoch in history)
+    }
 
 
 def _start_from_prevalence(output_layer, Y):

@@ -174,29 +174,13 @@ class SVMMoAClassifier(MoAClassifierBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, Y, **fit_params):
-        """Map the features, then fit and calibrate one SVM per target.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric (scaled) features.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 target matrix.
-
-        Returns
-        -------
-        self : object
-        """
-        self._validate_params()
+    def _fit_untrained(self):
         self.kernel_map_ = None
-        super().fit(X, Y, **fit_params)
-        if self.constant_targets_.all():  # _fit_targets was not called
-            self._store_models(np.zeros((0, self.n_features_in_)), [])
-        return self
+        self._store_models(np.zeros((0, self.n_features_in_)), [])
 
     def _fit_targets(self, X, Y, seeds):
         seed = int(seeds[0])
+        self.kernel_map_ = None
         if self.kernel != "linear":
             self.kernel_map_ = Nystroem(
                 kernel=self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0,

@@ -252,7 +252,7 @@ def _split_widths(n_head1, n_features, param):
     if not 1 <= n_head1 < n_features:
         raise ValueError(
             f"{param} sends the first {n_head1} columns to head 1, but X has {n_features} "
-            "columns; each head needs at least one."
+            "feature(s); each head needs at least one."
         )
     return n_head1, n_features - n_head1
 

@@ -195,28 +195,9 @@ class XGBMoAClassifier(MoAClassifierBase):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, Y, **fit_params):
-        """Fit one booster per target with both classes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 target matrix.
-
-        Returns
-        -------
-        self : object
-        """
-        self._validate_params()
-        import_optional("xgboost", "xgboost", type(self).__name__)
-        self.boosters_, self.validation_loss_, self._n_trees = [], [], []
-        super().fit(X, Y, **fit_params)
+    def _fit_untrained(self):
+        self.boosters_, self.validation_loss_ = [], []
         self.n_estimators_ = np.zeros(self.n_targets_, dtype=int)
-        self.n_estimators_[~self.constant_targets_] = self._n_trees
-        del self._n_trees
-        return self
 
     def _fit_targets(self, X, Y, seeds):
         xgb = import_optional("xgboost", "xgboost", type(self).__name__)
@@ -246,7 +227,8 @@ class XGBMoAClassifier(MoAClassifierBase):
         fitted = sorted((item for chunk in chunks for item in chunk), key=lambda item: item[0])
         self.boosters_ = [booster for _, booster, _, _ in fitted]
         self.validation_loss_ = [curve for _, _, _, curve in fitted]
-        self._n_trees = [n_trees for _, _, n_trees, _ in fitted]
+        self.n_estimators_ = np.zeros(self.n_targets_, dtype=int)
+        self.n_estimators_[~self.constant_targets_] = [n_trees for _, _, n_trees, _ in fitted]
 
     def _predict_targets(self, X):
         X32 = np.ascontiguousarray(X, dtype=np.float32)
