@@ -102,6 +102,14 @@ def test_blend_prints_and_writes_the_optimal_weights_of_a_benchmark(fast_zoo, ka
         blend.predict_proba(X[:20]),
         expected[0] * sharp.predict_proba(X[:20]) + expected[1] * smooth.predict_proba(X[:20]),
     )
+    # predict writes the blend's submission.
+    submission = tmp_path / "submission.csv"
+    assert main(["predict", "--model", str(model_path), "--data", str(kaggle_dir),
+                 "--out", str(submission)]) == 0
+    written = pd.read_csv(submission, index_col="sig_id")
+    test = pd.read_csv(kaggle_dir / "test_features.csv", index_col="sig_id")
+    treated = (test["cp_type"] == "trt_cp").to_numpy()
+    np.testing.assert_allclose(written.to_numpy()[treated], blend.predict_proba(test)[treated], atol=1e-6)
 
 
 def test_train_winners_blend_learns_weights_drug_aware_and_resumes(fast_zoo, kaggle_dir, tmp_path,
