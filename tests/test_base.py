@@ -1,6 +1,7 @@
 """The shared multi-label base and the control rule."""
 
 import pickle
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -13,11 +14,9 @@ from sklearn_moa.models import (
 from sklearn_moa.models._base import PROBA_EPS
 
 
-def _data(n=60, m=5, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, 3)
-    Y = (rng.rand(n, m) < 0.3).astype(int)
-    return X, Y
+from .conftest import toy_multilabel
+
+_data = partial(toy_multilabel, n=60, n_features=3, n_targets=5, threshold=0.5)
 
 
 def test_shapes_classes_and_bounds():

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -34,6 +34,9 @@ from sklearn_moa.models import (  # noqa: E402
     TwoHeadNNClassifier,
 )
 
+from .conftest import assert_search_compared, moa_cv_scores  # noqa: E402
+from .conftest import toy_multilabel as _data  # noqa: E402
+
 SMALL_TWO_HEAD = dict(head1_units=(8, 4), body_units=(8, 4), tail_units=(4,), batch_size=256)
 SMALL_CNN = dict(filters=(4, 2), dense_units=(8,), batch_size=256)
 
@@ -41,13 +44,6 @@ SMALL_CNN = dict(filters=(4, 2), dense_units=(8,), batch_size=256)
 def _small(cls, **params):
     defaults = SMALL_TWO_HEAD if cls is TwoHeadNNClassifier else SMALL_CNN
     return cls(**{**defaults, "epochs": 2, "learning_rate": 1e-2, "random_state": 0, **params})
-
-
-def _data(n=120, n_features=12, n_targets=4, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, n_features)
-    Y = (X[:, :n_targets] + 0.5 * rng.randn(n, n_targets) > 0.8).astype(int)
-    return X, Y
 
 
 def _weights(model):
@@ -238,10 +234,9 @@ def test_pipeline_grid_search_and_cross_val_score_with_the_moa_scorer():
         scoring=moa_log_loss_scorer,
     ).fit(X, Y)
     assert search.best_estimator_.predict_proba(X).shape == Y.shape
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert_search_compared(search)
     two_head = make_pipeline(StandardScaler(), _small(TwoHeadNNClassifier, head1_columns=3, epochs=1))
-    scores = cross_val_score(two_head, X, Y, cv=KFold(2), scoring=moa_log_loss_scorer)
-    assert scores.shape == (2,) and np.all(scores < 0)
+    assert moa_cv_scores(two_head, X, Y, cv=KFold(2)).shape == (2,)
 
 
 _TORCH_SCRIPT = textwrap.dedent(

@@ -1,6 +1,7 @@
 """TabNetMoAClassifier: the pytorch-tabnet wrapper."""
 
 import pickle
+from functools import partial
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -21,14 +22,12 @@ from sklearn_moa.metrics import mean_columnwise_log_loss, moa_log_loss_scorer  #
 from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold, cross_validate_moa  # noqa: E402
 from sklearn_moa.models import ControlAwareClassifier, TabNetMoAClassifier  # noqa: E402
 
+from .conftest import assert_search_compared, moa_cv_scores, toy_multilabel  # noqa: E402
+
 SMALL = dict(n_d=4, n_a=4, epochs=2, batch_size=64, virtual_batch_size=32)
 
 
-def _data(n=160, n_features=12, n_targets=5, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, n_features)
-    Y = (X[:, :n_targets] + 0.5 * rng.randn(n, n_targets) > 0.8).astype(int)
-    return X, Y
+_data = partial(toy_multilabel, n=160, n_targets=5)
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +247,6 @@ def test_pipeline_gridsearch_and_cross_val_score(moa):
         scoring=moa_log_loss_scorer,
         cv=KFold(2),
     ).fit(X, Y)
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert_search_compared(search)
     assert search.best_estimator_.predict_proba(X).shape == Y.shape
-    scores = cross_val_score(_moa_model(), X, Y, scoring=moa_log_loss_scorer, cv=KFold(2))
-    assert scores.shape == (2,) and np.all(scores < 0)
+    assert moa_cv_scores(_moa_model(), X, Y, cv=KFold(2)).shape == (2,)

@@ -1,6 +1,7 @@
 """The skorch-based torch models: DeepCNNClassifier, ResidualNNClassifier, DeepInsightCNNClassifier."""
 
 import pickle
+from functools import partial
 import sys
 
 import numpy as np
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -33,6 +34,8 @@ from sklearn_moa.models._torch_modules import (  # noqa: E402
 )
 from sklearn_moa.models._torch_utils import local_torch_seed, torch_thread_budget  # noqa: E402
 
+from .conftest import assert_search_compared, moa_cv_scores, toy_multilabel  # noqa: E402
+
 TINY = {
     DeepCNNClassifier: dict(hidden_size=32, n_channels=4, conv_channels=4),
     ResidualNNClassifier: dict(hidden_layer_sizes=(16, 16)),
@@ -45,11 +48,7 @@ def _tiny(cls, **params):
     return cls(**{**TINY[cls], "epochs": 2, "batch_size": 32, "random_state": 0, **params})
 
 
-def _toy(n=120, n_features=12, n_targets=4, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, n_features)
-    Y = (X[:, :n_targets] + 0.5 * rng.randn(n, n_targets) > 1.0).astype(int)
-    return X, Y
+_toy = partial(toy_multilabel, threshold=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -340,12 +339,11 @@ def test_pipeline_grid_search_and_cross_val_score(moa):
     X = moa.features[treated].filter(regex=r"^[gc]-").to_numpy()
     Y = moa.targets[treated]
     pipe = make_pipeline(StandardScaler(), _tiny(ResidualNNClassifier))
-    scores = cross_val_score(pipe, X, Y, cv=KFold(2), scoring=moa_log_loss_scorer)
-    assert scores.shape == (2,) and np.all(np.isfinite(scores)) and np.all(scores < 0)
+    assert moa_cv_scores(pipe, X, Y, cv=KFold(2)).shape == (2,)
     search = GridSearchCV(
         pipe, {"residualnnclassifier__dropout": [0.1, 0.5]}, cv=KFold(2), scoring=moa_log_loss_scorer
     ).fit(X, Y)
-    assert search.best_params_["residualnnclassifier__dropout"] in (0.1, 0.5)
+    assert_search_compared(search)
     assert search.predict_proba(X).shape == Y.shape
 
 

@@ -12,7 +12,8 @@ from sklearn.utils.validation import check_array
 
 from ..model_selection._checkpoint import FoldCheckpoint, FoldRecord
 from ..model_selection._validation import _cross_validate_many, check_moa_cv
-from ..models._base import PROBA_EPS, MultiLabelClassifierMixin, check_multilabel_targets
+from ..models._base import PROBA_EPS, MultiLabelClassifierMixin
+from ..utils._targets import check_multilabel_targets
 
 __all__ = ["blend_probabilities"]
 
@@ -118,13 +119,15 @@ class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
     def _fit_members(self, named_members, X, Y, n_targets, fit_params, checkpoint_dir=None):
         """Fit ``(name, unfitted clone)`` pairs in parallel; check their number of targets.
 
-        With ``checkpoint_dir``, each member is saved there as soon as it is
+        ``fit_params`` holds one dict of fit parameters per member. With
+        ``checkpoint_dir``, each member is saved there as soon as it is
         fitted, and members already saved by an earlier run with the same
         settings and data are loaded instead of refitted (the fold store of
         :mod:`~sklearn_moa.model_selection._checkpoint`, one "fold" per member
         whose validation row is the first row: a check that the loaded model
         predicts it as it did).
         """
+        params = {name: p for (name, _), p in zip(named_members, fit_params)}
         fitted, stores = {}, {}
         if checkpoint_dir is not None:
             Y_checked, _ = check_multilabel_targets(Y, n_samples=len(X))
@@ -132,13 +135,13 @@ class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
             probe = np.arange(1)
             for name, member in named_members:
                 stores[name] = checkpoint.run_store(
-                    f"{name}-refit", member, [(np.arange(len(X)), probe)], fit_params=fit_params
+                    f"{name}-refit", member, [(np.arange(len(X)), probe)], fit_params=params[name]
                 )
                 record = stores[name].load(0, probe, n_targets, need_estimator=True)
                 if record is not None:
                     fitted[name] = record.estimator
         jobs = [
-            delayed(_fit_member)(name, member, X, Y, fit_params)
+            delayed(_fit_member)(name, member, X, Y, params[name])
             for name, member in named_members if name not in fitted
         ]
         try:
@@ -207,7 +210,7 @@ def record_input_features(meta, X):
 
 
 class MemberEnsembleBase(MoAEnsembleMixin, _BaseComposition):
-    """Base of the ensembles of named, different members (blend and stack).
+    """Base of an ensemble of named, different members (the stack).
 
     Holds the ``estimators`` list and its nested parameters, and the inner
     cross-validation that gives the members' out-of-fold predictions.

@@ -7,6 +7,7 @@ predictions behaves better than on probabilities. The 4th place of LISH-MoA
 stacked its models' predictions with a CNN over all targets at once.
 """
 
+import os
 from numbers import Integral
 
 import numpy as np
@@ -14,7 +15,7 @@ from scipy.special import logit
 from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..models._base import PROBA_EPS
@@ -155,14 +156,19 @@ class StackedMoAClassifier(MemberEnsembleBase):
     (300, 206)
     """
 
-    # estimators and final_estimator get their own checks, with clearer messages.
     _parameter_constraints = {
+        "estimators": [list],
+        "final_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "meta_input": [StrOptions({"per_target", "shared"})],
-        "cv": ["cv_object"],
+        "cv": [Interval(Integral, 2, None, closed="left"), HasMethods(["split", "get_n_splits"])],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "checkpoint_dir": [str, os.PathLike, None],
         "verbose": ["verbose"],
     }
+
+    # The drug ids make the inner folds drug-aware: requested unless told otherwise.
+    __metadata_request__fit = {"groups": True}
 
     def __init__(self, estimators, final_estimator=None, *, meta_input="per_target", cv=5,
                  n_jobs=None, random_state=0, checkpoint_dir=None, verbose=0):
@@ -223,7 +229,7 @@ class StackedMoAClassifier(MemberEnsembleBase):
         self.final_estimators_ = meta.model_ if self.meta_input == "shared" else meta.models_
         self.estimators_ = self._fit_members(
             [(name, clone(member)) for name, member in zip(names, members)], X, Y,
-            Y_checked.shape[1], fit_params, checkpoint_dir=self.checkpoint_dir,
+            Y_checked.shape[1], [fit_params] * len(members), checkpoint_dir=self.checkpoint_dir,
         )
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         return self

@@ -7,14 +7,18 @@ around any estimator or Pipeline.
 """
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import _check_method_params, check_array, check_is_fitted
 
 from ..datasets._columns import CONTROL_TYPE
+from ..utils._routing import routing_enabled
 from ._base import PROBA_EPS, MultiLabelClassifierMixin
 
 __all__ = ["ControlAwareClassifier"]
@@ -64,6 +68,14 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
     True
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "control_column": [str, Integral],
+        # Any value can mark a row (strings, numbers); compared with ==.
+        "control_value": "no_validation",
+        "treated_value": "no_validation",
+    }
+
     def __init__(self, estimator, *, control_column="cp_type", control_value=CONTROL_TYPE,
                  treated_value="trt_cp"):
         self.estimator = estimator
@@ -105,6 +117,7 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
                 )
         return np.asarray(is_control, dtype=bool)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y, **fit_params):
         """Fit ``estimator`` on the treated rows only.
 
@@ -117,7 +130,10 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
             classification: ``estimator`` is fitted on its 0/1 column).
         **fit_params : dict
             Passed to ``estimator.fit``; those with one entry per row (for
-            instance a non-scored target matrix) are subset to the treated rows.
+            instance a non-scored target matrix or the drug ids) are subset
+            to the treated rows. With metadata routing enabled, each goes
+            only where it was requested (e.g.
+            ``model.set_fit_request(Y_nonscored=True)`` on the inner model).
 
         Returns
         -------
@@ -135,6 +151,8 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         treated = np.flatnonzero(~is_control)
         if treated.size == 0:
             raise ValueError("Every row of X is a control row: nothing to train on.")
+        if routing_enabled():
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
         self.estimator_ = clone(self.estimator).fit(
             _safe_indexing(X, treated),
             _safe_indexing(self._encoded_targets(Y), treated),
@@ -166,6 +184,17 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         if treated.size:
             proba[treated] = self.estimator_.predict_proba(_safe_indexing(X, treated))
         return self._proba_output(proba)
+
+    def get_metadata_routing(self):
+        """Routing of fit metadata to ``estimator`` (scikit-learn's metadata routing).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

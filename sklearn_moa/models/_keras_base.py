@@ -35,7 +35,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..utils._optional import import_optional
+from ..utils._optional import MissingOptionalDependency, import_optional
+from ..utils._prevalence import prevalence_logits
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 
 __all__ = ["KERAS_EXTRA", "KerasMoAClassifier", "check_layer_widths", "fill_keras_docs", "import_keras", "local_keras_seed"]
@@ -135,7 +136,7 @@ def import_keras(purpose=None):
     """
     keras = import_optional("keras", KERAS_EXTRA, purpose)
     if not hasattr(keras, "ops"):
-        raise ImportError(
+        raise MissingOptionalDependency(
             f"{purpose or 'This feature'} needs Keras 3; Keras {keras.__version__} is installed. "
             f"Install it with: pip install 'sklearn-moa[{KERAS_EXTRA}]'"
         )
@@ -415,12 +416,5 @@ def _take(inputs, rows):
 
 
 def _start_from_prevalence(output_layer, Y):
-    """Start the sigmoid output at each target's training prevalence.
-
-    A zero bias starts every probability at 0.5, while MoA targets are rare
-    (median prevalence about 0.2 %): the first epochs are then spent pulling
-    206 outputs down, and quick fits end no better than the prior. The
-    torch models start the same way.
-    """
-    prevalence = np.clip(Y.mean(axis=0), 1e-4, 1 - 1e-4)
-    output_layer.bias.assign(np.log(prevalence / (1 - prevalence)).astype(np.float32))
+    """Start the sigmoid output at each target's training prevalence (see ``prevalence_logits``)."""
+    output_layer.bias.assign(prevalence_logits(Y).astype(np.float32))

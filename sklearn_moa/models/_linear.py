@@ -3,7 +3,10 @@
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.special import expit, logit
+from numbers import Integral, Real
+
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import MoAClassifierBase
 
@@ -82,6 +85,17 @@ class LogisticMoAClassifier(MoAClassifierBase):
     >>> model.coef_.shape
     (2, 5)
     """
+
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "solver": [StrOptions({"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga"})],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
 
     def __init__(self, C=0.01, *, l1_ratio=0.0, class_weight=None, solver="lbfgs", max_iter=200,
                  tol=1e-4, n_jobs=None, random_state=None):

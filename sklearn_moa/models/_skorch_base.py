@@ -27,7 +27,9 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase, check_multilabel_targets
+from ..utils._prevalence import prevalence_logits
+from ..utils._targets import check_multilabel_targets
+from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
 
 __all__ = ["SkorchMoAClassifier"]
@@ -351,14 +353,7 @@ def _plain_history(history):
 
 
 def _start_from_prevalence(output_layer, Y):
-    """Set the output biases to the logits of the targets' training prevalence.
-
-    A freshly initialised network predicts about 0.5 for every target, while
-    MoA targets have a prevalence of 0.1 % to 3 %: most of the first epochs
-    would go into learning those biases (the source networks did not do this
-    and needed their 25 epochs on 20,000 rows for it).
-    """
+    """Start the sigmoid output at each target's training prevalence (see ``prevalence_logits``)."""
     torch = import_torch()
-    prevalence = np.clip(np.asarray(Y, dtype=np.float64).mean(axis=0), 1e-4, 1 - 1e-4)
     with torch.no_grad():
-        output_layer.bias.copy_(torch.as_tensor(np.log(prevalence / (1 - prevalence))))
+        output_layer.bias.copy_(torch.as_tensor(prevalence_logits(Y)))

@@ -1,6 +1,6 @@
 """Calibrated support vector machines, one per MoA target, on a shared kernel map."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -155,8 +155,17 @@ class SVMMoAClassifier(MoAClassifierBase):
     """
 
     _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
         "kernel": [StrOptions(set(_KERNELS))],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "degree": [Interval(Integral, 1, None, closed="left")],
+        "coef0": [Real],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "calibration_folds": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
     }
 
     def __init__(self, C=1.0, *, kernel="rbf", gamma=None, degree=3, coef0=1.0, n_components=300,
