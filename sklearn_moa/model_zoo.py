@@ -26,7 +26,10 @@ from sklearn.pipeline import make_pipeline
 from .models import ControlAwareClassifier, PriorClassifier
 from .utils._optional import MissingOptionalDependency
 
-__all__ = ["ModelSpec", "MODEL_ZOO", "SETTINGS", "DEVICES", "build_model"]
+__all__ = [
+    "ModelSpec", "MODEL_ZOO", "SETTINGS", "DEVICES", "WINNERS_BLEND_MEMBERS", "build_model",
+    "build_winners_blend",
+]
 
 #: Names of the settings :func:`build_model` knows.
 SETTINGS = ("quick", "full", "blog")
@@ -54,6 +57,9 @@ class ModelSpec:
     blog : callable ``(random_state) -> estimator`` or None, default=None
         The blog post's published configuration, for the models that come
         from it; None: ``"blog"`` settings are the ``"full"`` ones.
+    default : bool, default=True
+        Whether ``sklearn-moa benchmark`` runs it when no ``--models`` are
+        named (False for ensembles, which train several models per fold).
     """
 
     name: str
@@ -62,6 +68,7 @@ class ModelSpec:
     modules: tuple
     build: Callable
     blog: Optional[Callable] = None
+    default: bool = True
 
     def available(self):
         """Whether the framework this model needs is installed."""
@@ -209,6 +216,23 @@ def _cnn1d_blog(random_state):
                           CNN1DClassifier(random_state=random_state))
 
 
+def _deepinsight_cnn(full, random_state):
+    from .models import DeepInsightCNNClassifier
+    from .preprocessing import make_moa_features
+
+    # Full: a network sized for a GPU (the 1st place's images were 224-300 pixels
+    # wide on ResNeSt/EfficientNet); quick: small images and a narrow network
+    # that train in about a minute per fold of 4,000 rows on one core.
+    settings = (
+        dict(resolution=64, width=64, n_blocks=(2, 2, 2, 2), epochs=30) if full
+        else dict(resolution=20, width=16, n_blocks=(1, 1, 1), epochs=8)
+    )
+    return _with_controls(
+        make_moa_features("cnn1d", random_state=random_state),
+        DeepInsightCNNClassifier(random_state=random_state, **settings),
+    )
+
+
 def _linear_features(full, random_state):
     """The winners' RankGauss + PCA recipe (quick: fewer PCA components)."""
     from .preprocessing import make_moa_features
@@ -243,6 +267,56 @@ def _xgboost(full, random_state):
                           XGBMoAClassifier(random_state=random_state, **quick))
 
 
+#: Members of ``winners_blend``: the strongest single models of the zoo. The
+#: 1st place's 3-stage NN and two-head ResNet and TabM join here once merged.
+WINNERS_BLEND_MEMBERS = ("residual_nn", "deep_cnn", "tabnet", "deepinsight_cnn")
+
+
+def build_winners_blend(members=None, *, weights="optimize", settings=None, full=False,
+                        random_state=0, device=None, checkpoint_dir=None):
+    """The winners' blend: zoo models averaged with weights learnt out of fold.
+
+    Parameters
+    ----------
+    members : sequence of str, default=None
+        Names in :data:`MODEL_ZOO`; None: :data:`WINNERS_BLEND_MEMBERS`.
+    weights : "optimize" or sequence of float, default="optimize"
+        "optimize": learnt by SLSQP on the members' out-of-fold predictions
+        (inner CV, drug-aware when ``fit`` gets ``groups``; 3 folds quick,
+        5 full), as the 1st place did. Or one weight per member, e.g. those
+        ``sklearn-moa blend`` found on a benchmark's OOF predictions.
+    settings, full, random_state, device
+        As for :func:`build_model`, passed to every member.
+    checkpoint_dir : str, default=None
+        Resume an interrupted fit member by member and fold by fold.
+
+    Returns
+    -------
+    blend : BlendedMoAClassifier
+    """
+    from .ensemble import BlendedMoAClassifier
+
+    members = list(WINNERS_BLEND_MEMBERS if members is None else members)
+    unknown = [name for name in members if name not in MODEL_ZOO or name == "winners_blend"]
+    if not members or unknown:
+        raise ValueError(
+            f"Blend members must be model names; unknown: {unknown or 'none given'}. "
+            f"Available: {', '.join(n for n in MODEL_ZOO if n != 'winners_blend')}."
+        )
+    quick = (settings or ("full" if full else "quick")) == "quick"
+    return BlendedMoAClassifier(
+        [(name, build_model(name, settings=settings, full=full, random_state=random_state,
+                            device=device))
+         for name in members],
+        weights=weights, cv=3 if quick else 5, random_state=random_state,
+        checkpoint_dir=checkpoint_dir,
+    )
+
+
+def _winners_blend(full, random_state):
+    return build_winners_blend(full=full, random_state=random_state)
+
+
 MODEL_ZOO = {
     spec.name: spec
     for spec in [
@@ -265,6 +339,13 @@ MODEL_ZOO = {
             "1st place's 3-stage NN: non-scored OOF predictions as features, scored, stacked "
             "(CV 0.01561, private 0.01618; skorch).",
             "torch", ("torch", "skorch"), _multistage_nn,
+            "deepinsight_cnn",
+            "1st place's DeepInsight: rows painted on a t-SNE map of the features, residual CNN (skorch).",
+            "torch", ("torch", "skorch"), _deepinsight_cnn,
+        ),
+        ModelSpec(
+            "two_head_nn", "Seed's two-head network: PCA head and raw-feature head (Keras).",
+            "keras", ("keras",), _two_head_nn,
         ),
         ModelSpec(
             "two_head_resnet",
@@ -292,6 +373,12 @@ MODEL_ZOO = {
         ModelSpec(
             "xgboost", "The blog post's XGBoost on its TabNet feature set, one booster per target.",
             "xgboost", ("xgboost",), _xgboost,
+        ),
+        ModelSpec(
+            "winners_blend",
+            "1st place's recipe: the strongest models above blended with weights optimised on "
+            "out-of-fold predictions (SLSQP).",
+            "torch,tabnet", ("torch", "skorch", "pytorch_tabnet"), _winners_blend, default=False,
         ),
     ]
 }

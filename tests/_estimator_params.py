@@ -31,6 +31,9 @@ FAST_PARAMS = {
         hidden_layer_sizes=(8, 4), tail_units=(4,), epochs=1, refine_rounds=1, refine_epochs=1,
         batch_size=32, random_state=0,
     ),
+    "DeepInsightCNNClassifier": dict(
+        resolution=4, width=2, n_blocks=(1,), epochs=1, batch_size=32, random_state=0
+    ),
     "TabNetMoAClassifier": dict(
         n_d=4, n_a=4, epochs=1, batch_size=32, virtual_batch_size=16, random_state=0
     ),
@@ -42,6 +45,10 @@ FAST_PARAMS = {
     "SeedAveragedClassifier": dict(
         estimator=LogisticMoAClassifier(max_iter=50), seeds=2, random_state=0
     ),
+    "StackedMoAClassifier": dict(
+        estimators=[("weak", LogisticMoAClassifier(C=0.01, max_iter=50)),
+                    ("strong", LogisticMoAClassifier(max_iter=50))], cv=2
+    ),
     # Preprocessing transformers (issue 3): column specs that work on arrays.
     "BlockPCA": dict(n_components=2, random_state=0),
     "ClusterLabels": dict(n_clusters=3, random_state=0),
@@ -49,6 +56,7 @@ FAST_PARAMS = {
     "RowQuantileNormalizer": dict(gene_columns=None, cell_columns=None),
     "RowStatistics": dict(blocks=None),
     "TreatmentEncoder": dict(columns=None, categories="fit"),
+    "DeepInsightTransformer": dict(resolution=4, random_state=0),
     # Keras models (issue 5): one batch per epoch, TensorFlow traces a step once.
     "TwoHeadNNClassifier": dict(
         head1_columns=1, head1_units=(2,), body_units=(2,), tail_units=(), epochs=1,
@@ -71,6 +79,12 @@ _FLOAT32_ORDER = (
 ROUND_OFF_FAILURES = {
     "CNN1DClassifier": {"check_methods_sample_order_invariance": _FLOAT32_ORDER},
     "TwoHeadNNClassifier": {"check_methods_sample_order_invariance": _FLOAT32_ORDER},
+    "TwoHeadResNetClassifier": {"check_methods_sample_order_invariance": (
+        "The network computes in float32: a row's probability depends on where the row "
+        "falls in the batched matrix products (BLAS blocking) at the 1e-7 relative level "
+        "(measured 4.2e-8 absolute, 1.8e-7 relative on one of 40 entries), just above the "
+        "check's rtol of 1e-7; the order of the rows does not otherwise matter."
+    )},
 }
 
 #: Failures shared by every multi-label classifier of the suite: none since a
@@ -105,15 +119,8 @@ EXPECTED_FAILURES = {
     },
     "CNN1DClassifier": {"check_classifiers_train": _SHORT_TRAINING},
     "DeepCNNClassifier": {"check_classifiers_train": _SHORT_TRAINING},
-    "TwoHeadResNetClassifier": {
-        "check_classifiers_train": _SHORT_TRAINING,
-        "check_methods_sample_order_invariance": (
-            "The network computes in float32: a row's probability depends on where the row "
-            "falls in the batched matrix products (BLAS blocking) at the 1e-7 relative level "
-            "(measured 4.2e-8 absolute, 1.8e-7 relative on one of 40 entries), just above the "
-            "check's rtol of 1e-7; the order of the rows does not otherwise matter."
-        ),
-    },
+    "TwoHeadResNetClassifier": {"check_classifiers_train": _SHORT_TRAINING},
+    "DeepInsightCNNClassifier": {"check_classifiers_train": _SHORT_TRAINING},
     "TwoHeadNNClassifier": {"check_classifiers_train": _SHORT_TRAINING},
     "TreatmentEncoder": {
         "check_fit_idempotent": (

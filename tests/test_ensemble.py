@@ -372,3 +372,117 @@ def test_fold_averaged_model_files_of_version_0_1_0_still_load():
     assert b"sklearn_moa.cli._train" in old_file
     np.testing.assert_array_equal(pickle.loads(old_file).predict_proba(np.zeros((2, 1))),
                                   model.predict_proba(np.zeros((2, 1))))
+
+
+# ---------------------------------------------------------------- stacking
+
+
+def test_stack_fits_one_meta_model_per_target_on_the_members_oof_logits(data):
+    from scipy.special import logit
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_moa.ensemble import StackedMoAClassifier
+
+    stack = StackedMoAClassifier(_families()[1:], cv=3).fit(data.X, data.targets, groups=data.drugs)
+    assert all("DrugMultilabelStratifiedKFold" in r.cv for r in stack.member_cv_results_.values())
+    assert len(stack.final_estimators_) == 206
+    Y = data.targets.to_numpy()
+    constant = (Y.sum(axis=0) == 0) | (Y.sum(axis=0) == len(Y))
+    assert constant.any()
+    assert all(isinstance(stack.final_estimators_[t], float) for t in np.flatnonzero(constant))
+    t = int(np.argmax(Y.sum(axis=0)))
+    oof = np.column_stack([
+        logit(np.clip(stack.member_cv_results_[name].oof_predictions[:, t], 1e-7, 1 - 1e-7))
+        for name in ("ridge", "knn", "forest")
+    ])
+    expected = LogisticRegression(C=0.05).fit(oof, Y[:, t])
+    np.testing.assert_allclose(stack.final_estimators_[t].coef_, expected.coef_, rtol=1e-6)
+    proba = stack.predict_proba(data.X[:40])
+    assert proba.shape == (40, 206) and np.all((proba > 0) & (proba < 1))
+    assert stack.named_estimators_.knn is stack.estimators_[1]
+    restored = pickle.loads(pickle.dumps(stack))
+    np.testing.assert_array_equal(restored.predict_proba(data.X[:40]), proba)
+    again = clone(stack).fit(data.X, data.targets, groups=data.drugs)
+    np.testing.assert_array_equal(again.predict_proba(data.X[:40]), proba)
+
+
+def test_stack_beats_its_best_member_out_of_fold(data):
+    """The honest check: the stack (meta-models learnt inside each outer fold) vs each member."""
+    from sklearn_moa.ensemble import StackedMoAClassifier
+
+    outer = DrugMultilabelStratifiedKFold(3, random_state=1)
+    families = _families()[1:]
+    members = {
+        name: cross_validate_moa(model, data.X, data.targets, groups=data.drugs, cv=outer)
+        for name, model in families
+    }
+    stack = cross_validate_moa(
+        StackedMoAClassifier(families, cv=3), data.X, data.targets,
+        groups=data.drugs, cv=outer, fit_params={"groups": data.drugs.to_numpy()},
+    )
+    best = min(r.oof_log_loss for r in members.values())
+    assert stack.oof_log_loss < best, (stack.oof_log_loss, {k: r.oof_log_loss for k, r in members.items()})
+
+
+def test_shared_meta_model_sees_every_members_logits_of_every_target(data):
+    from sklearn_moa.ensemble import StackedMoAClassifier
+
+    stack = StackedMoAClassifier(_families()[:2], meta_input="shared", cv=2)
+    stack.fit(data.X, data.targets)
+    assert isinstance(stack.final_estimators_, LogisticMoAClassifier)
+    assert stack.final_estimators_.n_features_in_ == 2 * 206
+    assert stack.predict_proba(data.X[:10]).shape == (10, 206)
+
+
+def test_stack_errors_are_named(data):
+    from sklearn_moa.ensemble import StackedMoAClassifier
+
+    class RidgeWithProba(Ridge):
+        def predict_proba(self, X):
+            return self.predict(X)
+
+    with pytest.raises(ValueError, match="binary classifier"):
+        StackedMoAClassifier(_families()[:2], RidgeWithProba(), cv=2).fit(data.X, data.targets)
+    with pytest.raises(ValueError, match="final_estimator"):
+        StackedMoAClassifier(_families()[:2], Ridge(), cv=2).fit(data.X, data.targets)
+    with pytest.raises(ValueError, match="meta_input"):
+        StackedMoAClassifier(_families()[:2], meta_input="global", cv=2).fit(data.X, data.targets)
+    with pytest.raises(ValueError, match="n_samples=2"):
+        StackedMoAClassifier(_families()[:2], cv=3).fit(data.X[:2], data.targets[:2])
+
+
+FITS = []
+
+
+class CountingRidge(RidgeMoA):
+    def fit(self, X, Y, **fit_params):
+        FITS.append("ridge")
+        return super().fit(X, Y, **fit_params)
+
+
+class CountingKNN(KNNMoA):
+    def fit(self, X, Y, **fit_params):
+        FITS.append("knn")
+        return super().fit(X, Y, **fit_params)
+
+
+def test_blend_resumes_member_by_member_and_fold_by_fold(data, tmp_path):
+    blend = BlendedMoAClassifier([("a", CountingRidge()), ("b", CountingKNN())], cv=3,
+                                 checkpoint_dir=tmp_path)
+    FITS.clear()
+    first = blend.fit(data.X, data.targets, groups=data.drugs)
+    assert (first.weights_ > 0).all()
+    assert len(FITS) == 2 * 3 + 2  # inner folds, then the refits on all rows
+    assert sum("-refit-" in p.name for p in tmp_path.iterdir()) == 2
+    FITS.clear()
+    resumed = clone(blend).fit(data.X, data.targets, groups=data.drugs)
+    assert FITS == []
+    np.testing.assert_array_equal(resumed.predict_proba(data.X[:30]), first.predict_proba(data.X[:30]))
+    # An interrupted run: one member's refit and one inner fold of the other missing.
+    b_refit = next(p for p in tmp_path.iterdir() if p.name.startswith("b-refit-"))
+    (b_refit / "fold-000.json").unlink()
+    a_folds = next(p for p in tmp_path.iterdir() if p.name.startswith("a-") and "-refit-" not in p.name)
+    (a_folds / "fold-001.json").unlink()
+    FITS.clear()
+    clone(blend).fit(data.X, data.targets, groups=data.drugs)
+    assert sorted(FITS) == ["knn", "ridge"]

@@ -1,4 +1,4 @@
-"""The skorch-based torch models: DeepCNNClassifier and ResidualNNClassifier."""
+"""The skorch-based torch models: DeepCNNClassifier, ResidualNNClassifier, DeepInsightCNNClassifier."""
 
 import pickle
 from functools import partial
@@ -22,6 +22,7 @@ from sklearn_moa.model_selection import cross_validate_moa  # noqa: E402
 from sklearn_moa.models import (  # noqa: E402
     ControlAwareClassifier,
     DeepCNNClassifier,
+    DeepInsightCNNClassifier,
     NonFiniteLossError,
     ResidualNNClassifier,
 )
@@ -39,6 +40,7 @@ from .conftest import assert_search_compared, moa_cv_scores, toy_multilabel  # n
 TINY = {
     DeepCNNClassifier: dict(hidden_size=32, n_channels=4, conv_channels=4),
     ResidualNNClassifier: dict(hidden_layer_sizes=(16, 16)),
+    DeepInsightCNNClassifier: dict(resolution=6, width=4, n_blocks=(1, 1)),
 }
 MODELS = list(TINY)
 
@@ -174,6 +176,22 @@ def test_early_stopping_holds_out_rows_and_stops():
     ).fit(X, Y)
     assert set(model.history_) == {"loss", "val_loss", "seconds"}
     assert len(model.history_["val_loss"]) == model.n_iter_ < 60
+
+
+def test_ctrl_c_during_training_is_not_swallowed(monkeypatch):
+    """skorch catches KeyboardInterrupt and returns a half-trained net; the estimator must not."""
+    from skorch.callbacks import Callback
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            raise KeyboardInterrupt
+
+    original = ResidualNNClassifier._callbacks
+    monkeypatch.setattr(ResidualNNClassifier, "_callbacks",
+                        lambda self, *a: original(self, *a) + [("ctrl_c", CtrlC())])
+    X, Y = _toy()
+    with pytest.raises(KeyboardInterrupt, match="interrupted after 1 of 2 epochs"):
+        _tiny(ResidualNNClassifier).fit(X, Y)
 
 
 def test_smoothed_loss_only_smooths_in_training():

@@ -12,7 +12,7 @@ import sys
 import warnings
 
 from .. import __version__
-from . import _benchmark, _make_data, _predict, _train
+from . import _benchmark, _blend, _make_data, _predict, _train
 from ._environment import command_line
 from ._output import add_verbosity_arguments, framework_startup_filter
 from ._zoo import models_table
@@ -49,6 +49,7 @@ def build_parser():
     _train.add_parser(sub)
     _predict.add_parser(sub)
     _make_data.add_parser(sub)
+    _blend.add_parser(sub)
     for command in sub.choices.values():  # the same output options on every sub-command
         add_verbosity_arguments(command)
     return parser

@@ -11,6 +11,7 @@ from ..datasets import CONTROL_TYPE
 from ..ensemble import FoldAveragedModel
 from ..model_selection import cross_validate_moa
 from ._benchmark import threads_per_fold
+from ._blend import add_train_options, prepare_blend_training
 from ._data import check_pretraining_data, describe_source, training_data
 from ._output import model_progress
 from ._persistence import check_output_file, check_saveable, save_model
@@ -41,14 +42,16 @@ def add_parser(subparsers):
     parser.add_argument("--folds", type=int, metavar="K",
                         help="fit one model per CV fold and average them (the blog post's protocol)")
     parser.add_argument("--checkpoint-dir", metavar="DIR",
-                        help="with --folds: save each finished fold model in DIR and resume "
-                             "from it when run again with the same settings")
+                        help="with --folds (or a blend): save each finished fold model (and "
+                             "blend member) in DIR and resume from it when run again with the "
+                             "same settings")
     add_model_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed of folds and model")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="folds fitted in parallel (default: 1)")
     parser.add_argument("--pretrain", action="store_true",
                         help="pretrain on the non-scored targets, if the model supports it")
+    add_train_options(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -57,8 +60,6 @@ def run(args):
     """Fit and save the model described by the parsed ``args``; return the exit code."""
     if "," in args.model:
         raise ValueError("--model takes one name; `benchmark --models` compares several.")
-    if args.checkpoint_dir is not None and args.folds is None:
-        raise ValueError("--checkpoint-dir needs --folds: only CV folds are checkpointed.")
     if args.folds is not None and args.folds < 2:
         raise ValueError(f"--folds must be at least 2; got {args.folds}.")
     check_output_file(args.out, "--out")
@@ -66,6 +67,9 @@ def run(args):
     [(name, model)] = build_models(args.model, settings=settings, random_state=args.seed,
                                    device=args.device).items()
     data = training_data(args.data, nonscored=args.pretrain)
+    model, blend_fit_params, is_ensemble = prepare_blend_training(name, model, args, data)
+    if args.checkpoint_dir is not None and args.folds is None and not is_ensemble:
+        raise ValueError("--checkpoint-dir needs --folds: only CV folds are checkpointed.")
     check_pretraining_data(args.pretrain, data)
     fit_params = nonscored_fit_params(model, data.nonscored_targets) if args.pretrain else {}
     if args.pretrain and not fit_params:
@@ -80,7 +84,7 @@ def run(args):
     start = time.perf_counter()
     if args.folds is None:
         with model_progress(name, model, 1, args, serial=True, unit="fit") as progress:
-            fitted = model.fit(data.features, data.targets, **fit_params)
+            fitted = model.fit(data.features, data.targets, **fit_params, **blend_fit_params)
             progress.fold_done()
         extra["fit_time_s"] = time.perf_counter() - start
         print(f"fitted {name} on {len(data.features)} rows in {extra['fit_time_s']:.1f} s")

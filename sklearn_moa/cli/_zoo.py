@@ -47,6 +47,8 @@ def chosen_settings(args):
 def build_models(names=None, *, settings=None, full=False, random_state=0, device=None):
     """Build the models to run: the comma-separated ``names``, or every installed one.
 
+    Without names, entries marked ``default=False`` (the ensembles) are left out.
+
     Every name is checked (and its model built) before anything runs;
     ``settings``, ``full``, ``random_state`` and ``device`` are those of
     :func:`~sklearn_moa.model_zoo.build_model`.
@@ -63,7 +65,7 @@ def build_models(names=None, *, settings=None, full=False, random_state=0, devic
         For a model whose extra is not installed (the message names the extra).
     """
     if names is None:
-        chosen = [name for name, spec in MODEL_ZOO.items() if spec.available()]
+        chosen = [name for name, spec in MODEL_ZOO.items() if spec.default and spec.available()]
     else:
         chosen = list(dict.fromkeys(name.strip() for name in names.split(",") if name.strip()))
     if not chosen:

@@ -1,12 +1,18 @@
 """What the ensemble meta-estimators share: fitting members, checking their width, averaging."""
 
+import time
+
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import MetaEstimatorMixin
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metaestimators import _BaseComposition
 
+from ..model_selection._checkpoint import FoldCheckpoint, FoldRecord
+from ..model_selection._validation import _cross_validate_many, check_moa_cv
 from ..models._base import PROBA_EPS, MultiLabelClassifierMixin
+from ..utils._targets import check_multilabel_targets
 
 __all__ = ["blend_probabilities"]
 
@@ -99,27 +105,59 @@ def _stack_probabilities(probas, names=None):
     return np.stack(matrices)
 
 
-def _fit_member(estimator, X, Y, fit_params):
-    """Fit one member on all rows (a joblib task)."""
-    return estimator.fit(X, Y, **fit_params)
+def _fit_member(name, estimator, X, Y, fit_params):
+    """Fit one member on all rows (a joblib task); returns its name, itself and the seconds taken."""
+    start = time.perf_counter()
+    estimator.fit(X, Y, **fit_params)
+    return name, estimator, time.perf_counter() - start
 
 
 class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
     """Fitting and averaging of the members of an ensemble meta-estimator."""
 
-    def _fit_members(self, named_members, X, Y, n_targets, fit_params):
+    def _fit_members(self, named_members, X, Y, n_targets, fit_params, checkpoint_dir=None):
         """Fit ``(name, unfitted clone)`` pairs in parallel; check their number of targets.
 
-        ``fit_params`` holds one dict of fit parameters per member.
+        ``fit_params`` holds one dict of fit parameters per member. With
+        ``checkpoint_dir``, each member is saved there as soon as it is
+        fitted, and members already saved by an earlier run with the same
+        settings and data are loaded instead of refitted (the fold store of
+        :mod:`~sklearn_moa.model_selection._checkpoint`, one "fold" per member
+        whose validation row is the first row: a check that the loaded model
+        predicts it as it did).
         """
-        fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(member, X, Y, params)
-            for (_, member), params in zip(named_members, fit_params)
-        )
-        for (name, _), estimator in zip(named_members, fitted):
+        params = {name: p for (name, _), p in zip(named_members, fit_params)}
+        fitted, stores = {}, {}
+        if checkpoint_dir is not None:
+            Y_checked, _ = check_multilabel_targets(Y, n_samples=len(X))
+            checkpoint = FoldCheckpoint(checkpoint_dir, X, Y_checked)
+            probe = np.arange(1)
+            for name, member in named_members:
+                stores[name] = checkpoint.run_store(
+                    f"{name}-refit", member, [(np.arange(len(X)), probe)], fit_params=params[name]
+                )
+                record = stores[name].load(0, probe, n_targets, need_estimator=True)
+                if record is not None:
+                    fitted[name] = record.estimator
+        jobs = [
+            delayed(_fit_member)(name, member, X, Y, params[name])
+            for name, member in named_members if name not in fitted
+        ]
+        try:
+            outputs = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")(jobs)
+        except ValueError:  # a backend without result generators
+            outputs = Parallel(n_jobs=self.n_jobs)(jobs)
+        for name, estimator, fit_time in outputs:
+            fitted[name] = estimator
+            if name in stores:
+                probe_proba = np.asarray(estimator.predict_proba(_safe_indexing(X, [0])), dtype=float)
+                stores[name].save(0, FoldRecord(np.arange(1), probe_proba, fit_time, 0.0, estimator),
+                                  score=np.nan)
+        members = [fitted[name] for name, _ in named_members]
+        for (name, _), estimator in zip(named_members, members):
             check_member_targets(name, estimator, X, n_targets)
         record_input_features(self, X)
-        return fitted
+        return members
 
     @staticmethod
     def _average_members(named_members, weights, X):
@@ -155,3 +193,50 @@ def record_input_features(meta, X):
     meta.n_features_in_ = shape[1] if len(shape) > 1 else 1
     if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
         meta.feature_names_in_ = np.asarray(X.columns, dtype=object)
+
+
+class MemberEnsembleBase(MoAEnsembleMixin, _BaseComposition):
+    """Base of an ensemble of named, different members (the stack).
+
+    Holds the ``estimators`` list and its nested parameters, and the inner
+    cross-validation that gives the members' out-of-fold predictions.
+    Subclasses set ``estimators``, ``cv``, ``n_jobs``, ``random_state``,
+    ``checkpoint_dir`` and ``verbose`` in ``__init__``.
+    """
+
+    def get_params(self, deep=True):
+        """Parameters of the ensemble and, with ``deep``, of each member as ``<name>__<param>``."""
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters of the ensemble or of its members (``<name>__<param>``)."""
+        self._set_params("estimators", **params)
+        return self
+
+    def _validate_estimators(self):
+        if not isinstance(self.estimators, (list, tuple)) or not self.estimators:
+            raise ValueError("estimators must be a non-empty list of (name, estimator) pairs.")
+        try:
+            names, members = zip(*self.estimators)
+        except (TypeError, ValueError):
+            raise ValueError("estimators must be a list of (name, estimator) pairs.") from None
+        self._validate_names(names)
+        for name, member in zip(names, members):
+            if not hasattr(member, "fit") or not hasattr(member, "predict_proba"):
+                raise ValueError(f"Estimator {name!r} has no fit/predict_proba: {member!r}.")
+        return list(names), list(members)
+
+    def _cross_validate_members(self, names, members, X, Y, groups, fit_params, purpose):
+        """Out-of-fold predictions of every member (:class:`CVResult` by name)."""
+        n_samples = np.shape(Y)[0]
+        n_splits = check_moa_cv(self.cv, groups, self.random_state).get_n_splits()
+        if n_samples < n_splits:
+            raise ValueError(
+                f"Cannot {purpose} by {n_splits}-fold inner cross-validation on "
+                f"n_samples={n_samples}; pass more rows."
+            )
+        return _cross_validate_many(
+            dict(zip(names, members)), X, Y, groups=groups, cv=self.cv, n_jobs=self.n_jobs,
+            fit_params=fit_params, verbose=self.verbose, return_estimators=False,
+            random_state=self.random_state, checkpoint_dir=self.checkpoint_dir,
+        )

@@ -9,6 +9,7 @@ user already has (e.g. from :func:`~sklearn_moa.model_selection.compare_models`)
 cross-validation, learns the weights and refits the members.
 """
 
+import os
 import warnings
 from numbers import Integral
 
@@ -166,6 +167,13 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
         spreads them over a cluster).
     random_state : int, default=0
         Seeds the inner splitter built when ``cv`` is an int.
+    checkpoint_dir : str or path-like, default=None
+        Folder where every finished inner fold of every member, and every
+        member refitted on all rows, is saved as soon as it is done; fit
+        again with the same settings on the same data, the saved ones are
+        loaded instead of refitted, so an interrupted fit resumes member by
+        member and fold by fold (see
+        :class:`~sklearn_moa.model_selection.FoldCheckpoint`).
     verbose : int, default=0
 
     Attributes
@@ -214,6 +222,7 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
         "cv": [Interval(Integral, 2, None, closed="left"), HasMethods(["split", "get_n_splits"])],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "checkpoint_dir": [str, os.PathLike, None],
         "verbose": ["verbose"],
     }
 
@@ -221,12 +230,13 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
     __metadata_request__fit = {"groups": True}
 
     def __init__(self, estimators, *, weights="optimize", cv=5, n_jobs=None, random_state=0,
-                 verbose=0):
+                 checkpoint_dir=None, verbose=0):
         self.estimators = estimators
         self.weights = weights
         self.cv = cv
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
 
     def get_params(self, deep=True):
@@ -304,6 +314,7 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
                 dict(zip(names, members)), X, Y, groups=groups, cv=self.cv, n_jobs=self.n_jobs,
                 fit_params=None, routed_fit_params=member_params, verbose=self.verbose,
                 return_estimators=False, random_state=self.random_state,
+                checkpoint_dir=self.checkpoint_dir,
             )
             self.weights_ = optimize_blend_weights(self.member_cv_results_, Y_checked)
             oof = [self.member_cv_results_[name].oof_predictions for name in names]
@@ -316,7 +327,7 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
         used = np.flatnonzero(self.weights_ > 0)
         fitted = self._fit_members(
             [(names[i], clone(members[i])) for i in used], X, Y, n_targets,
-            [member_params[names[i]] for i in used],
+            [member_params[names[i]] for i in used], checkpoint_dir=self.checkpoint_dir,
         )
         self.estimators_ = [None] * len(members)
         for i, estimator in zip(used, fitted):

@@ -10,6 +10,7 @@ from ._base import MoAClassifierBase, MultiLabelClassifierMixin
 from ._cnn1d import CNN1DClassifier
 from ._control import ControlAwareClassifier
 from ._deep_cnn import DeepCNNClassifier
+from ._deepinsight_cnn import DeepInsightCNNClassifier
 from ._divergence import NonFiniteLossError
 from ._linear import LogisticMoAClassifier
 from ._multistage import MultiStageNNClassifier
@@ -25,6 +26,7 @@ __all__ = [
     "CNN1DClassifier",
     "ControlAwareClassifier",
     "DeepCNNClassifier",
+    "DeepInsightCNNClassifier",
     "LogisticMoAClassifier",
     "MoAClassifierBase",
     "MultiLabelClassifierMixin",

@@ -309,7 +309,9 @@ class SkorchMoAClassifier(MoAClassifierBase):
             device=self._device(),
             verbose=self.verbose,
         )
-        return net.fit(train_data, None)
+        net.fit(train_data, None)
+        _raise_if_interrupted(net, epochs, type(self).__name__)
+        return net
 
     def _callbacks(self, epochs, n_train, learning_rate, has_valid, patience=None):
         from skorch.callbacks import EarlyStopping, LRScheduler
@@ -450,6 +452,10 @@ def _guard_class():
             self.model = model
             self.phase = phase
 
+        def initialize(self):
+            self.stopped_ = False
+            return self
+
         def on_epoch_end(self, net, **kwargs):
             row = net.history[-1]
             weights_finite = all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
@@ -462,10 +468,32 @@ def _guard_class():
             stopper = next((cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopping)), None)
             if stopper is not None and stopper.load_best and stopper.best_model_weights_ is not None:
                 warn_restored(self.model, self.phase, row["epoch"], *bad, stopper.best_epoch_)
+                self.stopped_ = True  # not a Ctrl-C: _raise_if_interrupted lets it pass
                 raise KeyboardInterrupt  # skorch's way to end training; on_train_end restores
             raise non_finite_loss_error(self.model, self.phase, row["epoch"], *bad)
 
     return NonFiniteLossGuard
+
+
+def _raise_if_interrupted(net, epochs, name):
+    """Raise KeyboardInterrupt when a Ctrl-C, not early stopping, ended skorch's training.
+
+    skorch's ``fit`` catches KeyboardInterrupt and returns the half-trained
+    net as if it were done (its early stopping stops by raising one): a
+    checkpointed cross-validation or blend would then store a model trained
+    for a fraction of its epochs as finished, and the command would go on
+    to the next model instead of stopping.
+    """
+    history = net.history
+    finished = len(history) == epochs and "dur" in history[-1]
+    stopper = dict(net.callbacks_).get("early_stopping")
+    stopped_early = stopper is not None and stopper.misses_ >= stopper.patience
+    guard = dict(net.callbacks_).get("non_finite_loss")
+    stopped_diverged = guard is not None and guard.stopped_
+    if not finished and not stopped_early and not stopped_diverged:
+        raise KeyboardInterrupt(
+            f"{name} training interrupted after {len(history)} of {epochs} epochs"
+        )
 
 
 def _plain_history(history):

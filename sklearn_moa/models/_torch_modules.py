@@ -23,6 +23,9 @@ __all__ = [
     "count_batches",
     "DenseNet",
     "DeepCNN",
+    "SwapNoise",
+    "PixelPainter",
+    "DeepInsightCNN",
 ]
 
 
@@ -264,3 +267,135 @@ class DeepCNN(nn.Module):
         shortcut = self.conv_shortcut(x)
         x = self.conv_body(shortcut) * shortcut
         return self.output(self.output_norm(self.pool(x)))
+
+
+class SwapNoise(nn.Module):
+    """Swap noise in training mode: some rows take a share of their features from another row.
+
+    Each row of a batch is picked with probability ``probability``; a picked
+    row gets ``round(fraction * n_features)`` of its features, chosen at
+    random, from another row of the batch (the 1st place's DeepInsight
+    augmentation drew the partner from the whole training set). The identity
+    in eval mode.
+    """
+
+    def __init__(self, probability=0.1, fraction=0.15):
+        super().__init__()
+        self.probability = probability
+        self.fraction = fraction
+
+    def forward(self, x):
+        n_rows, n_features = x.shape
+        n_swapped = round(self.fraction * n_features)
+        if not self.training or self.probability == 0 or n_swapped == 0 or n_rows < 2:
+            return x
+        rows = torch.nonzero(torch.rand(n_rows, device=x.device) < self.probability).flatten()
+        if len(rows) == 0:
+            return x
+        # A partner other than the row itself: shift by 1 .. n_rows - 1.
+        partners = (rows + torch.randint(1, n_rows, rows.shape, device=x.device)) % n_rows
+        columns = torch.rand(len(rows), n_features, device=x.device).topk(n_swapped, dim=1).indices
+        noisy = x.clone()
+        noisy[rows[:, None], columns] = x[partners[:, None], columns]
+        return noisy
+
+
+class PixelPainter(nn.Module):
+    """Paint rows of scaled features as images, as :class:`DeepInsightTransformer` does.
+
+    The feature-to-pixel map is a buffer, so that images are made batch by
+    batch on the network's device instead of being stored (6,000 rows of
+    3 x 224 x 224 floats are 3.6 GB).
+
+    Parameters
+    ----------
+    pixel_index : array-like of int of shape (n_features,)
+        Flat pixel of each feature.
+    image_shape : tuple of int
+        ``(n_channels, height, width)``; 3 channels are mean, minimum, maximum.
+    empty_value : float
+    """
+
+    def __init__(self, pixel_index, image_shape, empty_value=1.0):
+        super().__init__()
+        n_channels, height, width = image_shape
+        index = torch.as_tensor(pixel_index, dtype=torch.long)
+        counts = torch.bincount(index, minlength=height * width).float()
+        self.register_buffer("pixel_index", index)
+        self.register_buffer("counts", counts)
+        self.image_shape = tuple(image_shape)
+        self.empty_value = float(empty_value)
+
+    def forward(self, x):
+        n_rows = x.shape[0]
+        n_channels, height, width = self.image_shape
+        index = self.pixel_index.expand(n_rows, -1)
+        sums = x.new_zeros(n_rows, height * width).scatter_add_(1, index, x)
+        channels = [sums / self.counts.clamp(min=1)]
+        if n_channels == 3:
+            for reduce, start in (("amin", math.inf), ("amax", -math.inf)):
+                channels.append(
+                    x.new_full((n_rows, height * width), start).scatter_reduce_(1, index, x, reduce)
+                )
+        occupied = self.counts > 0
+        images = torch.stack(channels, dim=1)
+        images = torch.where(occupied, images, images.new_tensor(self.empty_value))
+        return images.reshape(n_rows, n_channels, height, width)
+
+
+class _ResidualBlock(nn.Module):
+    """Two 3x3 convolutions with batch normalisation and an identity (or 1x1) shortcut."""
+
+    def __init__(self, n_in, n_out, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(n_in, n_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(n_out),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(n_out, n_out, 3, padding=1, bias=False), nn.BatchNorm2d(n_out),
+        )
+        self.shortcut = (
+            nn.Identity() if stride == 1 and n_in == n_out
+            else nn.Sequential(nn.Conv2d(n_in, n_out, 1, stride=stride, bias=False), nn.BatchNorm2d(n_out))
+        )
+
+    def forward(self, x):
+        return F.relu(self.body(x) + self.shortcut(x))
+
+
+class DeepInsightCNN(nn.Module):
+    """A compact residual CNN on DeepInsight images of the input rows.
+
+    Swap noise (training only) on the scaled features, the pixel painter,
+    a 3x3 stem of ``width`` channels, then one stage per entry of
+    ``n_blocks`` (stage ``i`` has ``width * 2**i`` channels and halves the
+    image, except the first), global average pooling, dropout and a linear
+    output of one logit per target.
+    """
+
+    def __init__(self, painter, n_outputs, width=32, n_blocks=(1, 1, 1), dropout=0.2,
+                 swap_probability=0.1, swap_fraction=0.15):
+        super().__init__()
+        self.swap_noise = SwapNoise(swap_probability, swap_fraction)
+        self.painter = painter
+        n_channels = painter.image_shape[0]
+        self.stem = nn.Sequential(
+            nn.Conv2d(n_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+        )
+        stages, n_in = [], width
+        for i, count in enumerate(n_blocks):
+            n_out = width * 2**i
+            for k in range(count):
+                stages.append(_ResidualBlock(n_in, n_out, stride=2 if i > 0 and k == 0 else 1))
+                n_in = n_out
+        self.stages = nn.Sequential(*stages)
+        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout))
+        self.output = nn.Linear(n_in, n_outputs)
+
+    def reset_output(self, n_outputs):
+        """Replace the output layer by a fresh one with ``n_outputs`` logits."""
+        self.output = nn.Linear(self.output.in_features, n_outputs)
+
+    def forward(self, x):
+        images = self.painter(self.swap_noise(x))
+        return self.output(self.pool(self.stages(self.stem(images))))

@@ -9,7 +9,10 @@ learns only from the data it is fit on):
 - :class:`BlockPCA`: PCA of one block with named components;
 - :class:`RowStatistics`: the seed's 15 row-wise statistics;
 - :class:`ClusterLabels`: k-means cluster label of each row;
-- :class:`RowQuantileNormalizer`: the 2nd place's per-sample normalisation.
+- :class:`RowQuantileNormalizer`: the 2nd place's per-sample normalisation;
+- :class:`DeepInsightTransformer`: rows painted as images on a t-SNE map of
+  the features (the 1st place's DeepInsight CNN input; its output is an
+  image tensor, so it has no ``get_feature_names_out``).
 
 Variance filtering is scikit-learn's
 :class:`~sklearn.feature_selection.VarianceThreshold`, used as is.
@@ -21,6 +24,7 @@ DataFrame) or column positions.
 """
 
 from ._clusters import ClusterLabels
+from ._deepinsight import DeepInsightTransformer
 from ._normalization import RowQuantileNormalizer
 from ._pca import BlockPCA
 from ._presets import PRESETS, TWO_HEAD_PREFIXES, columns_by_prefix, make_moa_features
@@ -39,4 +43,5 @@ __all__ = [
     "RowStatistics",
     "ClusterLabels",
     "RowQuantileNormalizer",
+    "DeepInsightTransformer",
 ]
