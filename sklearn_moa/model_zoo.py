@@ -339,13 +339,11 @@ MODEL_ZOO = {
             "1st place's 3-stage NN: non-scored OOF predictions as features, scored, stacked "
             "(CV 0.01561, private 0.01618; skorch).",
             "torch", ("torch", "skorch"), _multistage_nn,
+        ),
+        ModelSpec(
             "deepinsight_cnn",
             "1st place's DeepInsight: rows painted on a t-SNE map of the features, residual CNN (skorch).",
             "torch", ("torch", "skorch"), _deepinsight_cnn,
-        ),
-        ModelSpec(
-            "two_head_nn", "Seed's two-head network: PCA head and raw-feature head (Keras).",
-            "keras", ("keras",), _two_head_nn,
         ),
         ModelSpec(
             "two_head_resnet",

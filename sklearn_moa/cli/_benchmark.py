@@ -47,7 +47,8 @@ def add_parser(subparsers):
     parser.add_argument("--data", metavar="DIR",
                         help="Kaggle lish-moa folder (default: built-in synthetic data)")
     parser.add_argument("--models", metavar="A,B,...",
-                        help="comma-separated model names, or 'all' for every installed model "
+                        help="comma-separated model names, or 'all' for every installed single model "
+                             "(ensembles such as winners_blend run when named) "
                              f"(default: those installed of {', '.join(DEFAULT_MODELS)}; "
                              "see `sklearn-moa models`)")
     parser.add_argument("--folds", type=int, metavar="K",
@@ -80,7 +81,7 @@ def threads_per_fold(jobs):
 
 
 def chosen_models(option):
-    """The ``--models`` value as :func:`build_models` takes it (None: every installed model)."""
+    """The ``--models`` value as :func:`build_models` takes it (None there: every installed single model)."""
     if option is None:
         return ",".join(n for n in DEFAULT_MODELS if n in MODEL_ZOO and MODEL_ZOO[n].available())
     return None if option.strip().lower() == "all" else option
