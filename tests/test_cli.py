@@ -583,7 +583,7 @@ def test_every_sub_command_takes_quiet_and_verbose(capsys):
 
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert set(commands) == {"models", "benchmark", "train", "predict", "make-data"}
+    assert set(commands) == {"models", "benchmark", "train", "predict", "make-data", "blend"}
     for name, command in commands.items():
         options = {o for action in command._actions for o in action.option_strings}
         assert {"-q", "--quiet", "-v", "--verbose"} <= options, name

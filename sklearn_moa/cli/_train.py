@@ -80,11 +80,11 @@ def run(args):
 
     extra = {"full": settings != "quick", "settings": settings, "device": args.device,
              "seed": args.seed, "pretrained": bool(fit_params)}
-    fit_params = {**fit_params, **drug_fit_params(model, data.drugs)}
+    fit_params = {**fit_params, **drug_fit_params(model, data.drugs), **blend_fit_params}
     start = time.perf_counter()
     if args.folds is None:
         with model_progress(name, model, 1, args, serial=True, unit="fit") as progress:
-            fitted = model.fit(data.features, data.targets, **fit_params, **blend_fit_params)
+            fitted = model.fit(data.features, data.targets, **fit_params)
             progress.fold_done()
         extra["fit_time_s"] = time.perf_counter() - start
         print(f"fitted {name} on {len(data.features)} rows in {extra['fit_time_s']:.1f} s")

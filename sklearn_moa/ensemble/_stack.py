@@ -44,6 +44,9 @@ class MetaModel:
     of all targets, side by side.
     """
 
+    #: The safe model format stores it: its state is estimators, floats and strings.
+    _plain_state = True
+
     def __init__(self, final_estimator, meta_input):
         self.final_estimator = final_estimator
         self.meta_input = meta_input

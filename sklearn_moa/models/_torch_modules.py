@@ -11,6 +11,7 @@ swaps the output layer for the scored targets.
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -319,7 +320,9 @@ class PixelPainter(nn.Module):
     def __init__(self, pixel_index, image_shape, empty_value=1.0):
         super().__init__()
         n_channels, height, width = image_shape
-        index = torch.as_tensor(pixel_index, dtype=torch.long)
+        # A copy: the buffer is written by load_state_dict, and pixel_index may be
+        # a read-only memmap (joblib), which a shared tensor would crash on.
+        index = torch.tensor(np.array(pixel_index), dtype=torch.long)
         counts = torch.bincount(index, minlength=height * width).float()
         self.register_buffer("pixel_index", index)
         self.register_buffer("counts", counts)
