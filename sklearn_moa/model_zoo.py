@@ -94,6 +94,19 @@ def _deep_cnn(full, random_state):
     )
 
 
+def _tabm(full, random_state):
+    from .models import TabMClassifier
+    from .preprocessing import make_moa_features
+
+    # Full: the paper's default TabM with the MoA solutions' label smoothing.
+    # Quick: a narrower, shallower TabM with fewer members and epochs (CPU).
+    quick = {} if full else dict(k=16, d_block=256, n_blocks=2, epochs=15, early_stopping=False)
+    return _with_controls(
+        make_moa_features("winners", random_state=random_state),
+        TabMClassifier(label_smoothing=0.001, random_state=random_state, **quick),
+    )
+
+
 def _two_head_nn(full, random_state):
     from .models import TwoHeadNNClassifier
     from .preprocessing import make_moa_features
@@ -166,6 +179,10 @@ MODEL_ZOO = {
         ModelSpec(
             "deep_cnn", "2nd-place 1D-CNN (single model 0.01601 private; skorch).",
             "torch", ("torch", "skorch"), _deep_cnn,
+        ),
+        ModelSpec(
+            "tabm", "TabM, a parameter-efficient ensemble of 32 MLPs (Gorishniy et al., ICLR 2025; tabm, skorch).",
+            "tabm", ("torch", "skorch", "tabm", "rtdl_num_embeddings"), _tabm,
         ),
         ModelSpec(
             "two_head_nn", "Seed's two-head network: PCA head and raw-feature head (Keras).",

@@ -13,6 +13,7 @@ from ._linear import LogisticMoAClassifier
 from ._prior import PriorClassifier
 from ._residual_nn import ResidualNNClassifier
 from ._svm import SVMMoAClassifier
+from ._tabm import TabMClassifier
 from ._tabnet import TabNetMoAClassifier
 from ._two_head import TwoHeadNNClassifier
 from ._xgboost import XGBMoAClassifier
@@ -27,6 +28,7 @@ __all__ = [
     "PriorClassifier",
     "ResidualNNClassifier",
     "SVMMoAClassifier",
+    "TabMClassifier",
     "TabNetMoAClassifier",
     "TwoHeadNNClassifier",
     "XGBMoAClassifier",
