@@ -9,7 +9,7 @@ batch, the loss read back every batch (as any training loop that logs it).
 What the ratio measures is therefore everything the estimator adds per epoch:
 skorch's loop, callbacks and history, the batch iterator.
 
-The estimator's epoch time is skorch's ``history_[:, "dur"]``; the bare loop's
+The estimator's epoch time is ``history_["seconds"]`` (skorch's per-epoch ``dur``); the bare loop's
 is timed the same way (one pass over the training batches). The first epoch of
 every run is dropped (warm-up) and the figure is the median of the others over
 ``--repeats`` alternating runs (the side that runs first alternates too). On a
@@ -63,7 +63,7 @@ def skorch_epochs(model, X, Y):
     """Per-epoch seconds of the estimator (skorch's record) and the CPU seconds of its whole fit."""
     start = time.process_time()
     model.fit(X, Y)
-    return list(model.history_[:, "dur"]), time.process_time() - start
+    return list(model.history_["seconds"]), time.process_time() - start
 
 
 def bare_epochs(model, X, Y, seed):

@@ -10,23 +10,24 @@ import numbers
 
 import numpy as np
 
+from .utils._log_loss import COMPETITION_EPS, binary_log_loss
+from .utils._validation import check_numeric_finite
+
 __all__ = ["mean_columnwise_log_loss", "columnwise_log_loss", "moa_log_loss_scorer"]
 
 
 def _as_2d_float(a, name):
-    values = np.asarray(a.values if hasattr(a, "values") else a, dtype=float)
+    values = check_numeric_finite(a, name=name)
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_targets); got {values.ndim}-D.")
     if values.size == 0:
         raise ValueError(f"{name} is empty.")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
     return values
 
 
-def columnwise_log_loss(y_true, y_proba, *, eps=1e-15):
+def columnwise_log_loss(y_true, y_proba, *, eps=COMPETITION_EPS):
     """Binary log loss of each target column.
 
     Parameters
@@ -53,11 +54,10 @@ def columnwise_log_loss(y_true, y_proba, *, eps=1e-15):
         raise ValueError("y_true must be a binary 0/1 indicator matrix.")
     if not isinstance(eps, numbers.Real) or not 0 < eps < 0.5:
         raise ValueError(f"eps must be a float in (0, 0.5); got {eps!r}.")
-    p = np.clip(p, eps, 1 - eps)
-    return -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p), axis=0)
+    return binary_log_loss(y, p, eps=eps)
 
 
-def mean_columnwise_log_loss(y_true, y_proba, *, eps=1e-15):
+def mean_columnwise_log_loss(y_true, y_proba, *, eps=COMPETITION_EPS):
     """The LISH-MoA metric: mean over targets of each column's binary log loss.
 
     .. math::

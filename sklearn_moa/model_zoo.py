@@ -13,6 +13,7 @@ from sklearn.compose import make_column_transformer
 from sklearn.pipeline import make_pipeline
 
 from .models import ControlAwareClassifier, PriorClassifier
+from .utils._optional import MissingOptionalDependency
 
 __all__ = ["ModelSpec", "MODEL_ZOO", "build_model"]
 
@@ -228,7 +229,7 @@ def build_model(name, *, full=False, random_state=0):
         raise ValueError(f"Unknown model {name!r}; available: {', '.join(MODEL_ZOO)}.")
     spec = MODEL_ZOO[name]
     if not spec.available():
-        raise ImportError(
+        raise MissingOptionalDependency(
             f"Model {name!r} needs the extra {spec.extra!r}: pip install 'sklearn-moa[{spec.extra}]'"
         )
     return spec.build(full, random_state)

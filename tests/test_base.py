@@ -1,21 +1,22 @@
 """The shared multi-label base and the control rule."""
 
 import pickle
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from sklearn_moa.models import ControlAwareClassifier, PriorClassifier
+from sklearn_moa.models import (
+    ControlAwareClassifier, LogisticMoAClassifier, PriorClassifier, ResidualNNClassifier,
+)
 from sklearn_moa.models._base import PROBA_EPS
 
 
-def _data(n=60, m=5, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, 3)
-    Y = (rng.rand(n, m) < 0.3).astype(int)
-    return X, Y
+from .conftest import toy_multilabel
+
+_data = partial(toy_multilabel, n=60, n_features=3, n_targets=5, threshold=0.5)
 
 
 def test_shapes_classes_and_bounds():
@@ -45,7 +46,9 @@ def test_target_names_from_dataframe():
     "X, Y, match",
     [
         (np.full((4, 2), np.nan), np.zeros((4, 2)), "NaN"),
-        (np.zeros((4, 2)), np.zeros(4), "2-D"),
+        (np.zeros((4, 2)), np.zeros(4), "only one class"),
+        (np.zeros((4, 2)), np.arange(4), "Only binary classification.*4 classes"),
+        (np.zeros((4, 2)), np.linspace(0, 1, 4), "Unknown label type: continuous"),
         (np.zeros((4, 2)), np.zeros((3, 2)), "inconsistent|rows"),
         (np.zeros((4, 2)), np.full((4, 2), 3), "binary"),
         (np.zeros((4, 2)), np.full((4, 2), 0.3), "continuous"),
@@ -55,7 +58,71 @@ def test_target_names_from_dataframe():
 )
 def test_bad_input_is_named(X, Y, match):
     with pytest.raises(ValueError, match=match):
-        PriorClassifier().fit(X, Y)
+        LogisticMoAClassifier().fit(X, Y)
+
+
+def test_prior_takes_any_X_like_dummy_classifier():
+    X, Y = _data()
+    raw = pd.DataFrame({"cp_type": ["trt_cp"] * len(X), "g-0": np.nan})
+    model = PriorClassifier().fit(raw, Y)
+    np.testing.assert_allclose(model.predict_proba(raw), PriorClassifier().fit(X, Y).predict_proba(X))
+    assert list(model.feature_names_in_) == ["cp_type", "g-0"]
+
+
+@pytest.mark.parametrize("as_series", [False, True])
+def test_one_d_y_is_binary_classification(as_series):
+    X, Y = _data(n=80)
+    labels = np.where(X[:, 0] + 0.3 * X[:, 1] > 0, "moa", "none")
+    y = pd.Series(labels, name="nfkb_inhibitor") if as_series else labels
+    model = LogisticMoAClassifier(C=10.0).fit(X, y)
+    np.testing.assert_array_equal(model.classes_, ["moa", "none"])
+    proba = model.predict_proba(X)
+    assert proba.shape == (80, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    predicted = model.predict(X)
+    assert predicted.shape == (80,) and set(predicted) <= {"moa", "none"}
+    assert (predicted == labels).mean() > 0.9
+    # The same as a one-column 0/1 matrix for the positive class classes_[1].
+    column = (labels == "none").astype(int).reshape(-1, 1)
+    np.testing.assert_allclose(proba[:, 1], LogisticMoAClassifier(C=10.0).fit(X, column).predict_proba(X)[:, 0])
+    if as_series:
+        assert list(model.target_names_) == ["nfkb_inhibitor"]
+
+
+def test_one_d_y_through_the_control_rule():
+    X, Y = _treatment_frame()
+    y = pd.Series(Y[:, 0], name="moa")
+    model = ControlAwareClassifier(_RecordingPrior()).fit(X, y)
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba[:10], [[1 - PROBA_EPS, PROBA_EPS]] * 10)
+    assert model.predict(X).shape == (len(X),)
+
+
+def test_refit_forgets_the_previous_fit():
+    X, Y = _data()
+    model = LogisticMoAClassifier().fit(X, Y)
+    model.stale_ = "from an earlier fit"
+    model.fit(X, np.zeros_like(Y))  # every target constant: no model is trained
+    assert not hasattr(model, "stale_")
+    assert model.coef_.shape == (5, 3) and model.n_iter_ == 0
+
+
+def test_unknown_fit_parameter_is_named():
+    X, Y = _data()
+    with pytest.raises(TypeError, match=r"unexpected fit parameters \['weights'\]; it takes none"):
+        PriorClassifier().fit(X, Y, weights=np.ones(len(X)))
+
+
+def test_drug_aware_validation_split_keeps_drugs_whole():
+    model = ResidualNNClassifier(early_stopping=True, validation_fraction=0.2)
+    groups = np.repeat(np.arange(20), 5)
+    train, valid = model._validation_split(100, seed=0, groups=groups)
+    assert set(groups[train]).isdisjoint(groups[valid])
+    assert len(train) + len(valid) == 100 and len(valid) == 20
+    with pytest.raises(ValueError, match="one drug id per row"):
+        model._check_fit_params({"groups": groups[:10]}, 100)
 
 
 def test_predict_checks_feature_count():
@@ -76,9 +143,10 @@ def _treatment_frame(n=40, seed=0):
 
 class _RecordingPrior(PriorClassifier):
     def fit(self, X, Y, **fit_params):
+        super().fit(X[["g-0", "g-1"]], Y)
         self.seen_rows_ = len(X)
         self.seen_params_ = fit_params
-        return super().fit(X[["g-0", "g-1"]], Y)
+        return self
 
     def predict_proba(self, X):
         return super().predict_proba(X[["g-0", "g-1"]])

@@ -8,7 +8,7 @@ import pytest
 from scipy.special import expit
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -25,22 +25,24 @@ from sklearn_moa.models import (
 from sklearn_moa.models._base import PROBA_EPS
 from sklearn_moa.models._svm import platt_scaling
 
-pytest.importorskip("xgboost")
+from .conftest import assert_search_compared, installed, moa_cv_scores, toy_multilabel
 
 FAST = {
     "logistic": lambda **kw: LogisticMoAClassifier(C=0.05, max_iter=100, **kw),
     "svm": lambda **kw: SVMMoAClassifier(C=0.05, n_components=40, random_state=0, **kw),
     "xgboost": lambda **kw: XGBMoAClassifier(n_estimators=15, max_depth=2, random_state=0, **kw),
 }
-MODELS = sorted(FAST)
+# Only the XGBoost tests need the optional xgboost package; logistic and SVM run without it.
+needs_xgboost = pytest.mark.skipif(
+    not installed("xgboost"), reason="xgboost (the 'xgboost' extra) is not installed"
+)
+MODELS = [pytest.param(name, marks=needs_xgboost if name == "xgboost" else ()) for name in sorted(FAST)]
 
 
 def _toy(n=240, seed=0):
     """Features with signal in the first columns, and single-class targets 2 and 3."""
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, 6)
-    Y = np.c_[X[:, 0] > 0.8, X[:, 1] + 0.5 * rng.randn(n) > 1, np.zeros(n), np.ones(n)].astype(int)
-    return X, Y
+    X, Y = toy_multilabel(n, n_features=6, n_targets=2, threshold=0.9, seed=seed)
+    return X, np.c_[Y, np.zeros(n, dtype=int), np.ones(n, dtype=int)]
 
 
 @pytest.fixture(scope="module")
@@ -95,24 +97,25 @@ def test_drug_aware_cv_with_targets_missing_from_training_folds(moa, name):
         rows = test[treated[test]]
         # Neither the 0.0 of OneVsRestClassifier nor a crash: a small, sane constant.
         assert (oof[np.ix_(rows, np.flatnonzero(m))] > 1e-4).all()
-    # Not far off the prior baseline on these few noisy columns (the prior is
-    # the floor a badly calibrated model falls through).
-    assert result.oof_log_loss < 1.3 * prior_log_loss
+    # Beats the prior on these few noisy columns (measured: prior 0.0244,
+    # logistic 0.0234, SVM 0.0237, XGBoost 0.0234).
+    assert result.oof_log_loss < prior_log_loss
 
 
 @pytest.mark.parametrize("name, grid", [
     ("logistic", {"logisticmoaclassifier__C": [0.01, 1.0]}),
     ("svm", {"svmmoaclassifier__kernel": ["linear", "rbf"]}),
-    ("xgboost", {"xgbmoaclassifier__max_depth": [1, 2]}),
+    pytest.param("xgboost", {"xgbmoaclassifier__max_depth": [1, 2]}, marks=needs_xgboost),
 ])
 def test_grid_search_and_cross_val_score_in_a_pipeline(name, grid):
     X, Y = _toy(160)
     pipeline = make_pipeline(StandardScaler(), FAST[name]())
     search = GridSearchCV(pipeline, grid, scoring=moa_log_loss_scorer, cv=2).fit(X, Y)
-    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    assert search.best_score_ < 0
-    scores = cross_val_score(pipeline, X, Y, scoring=moa_log_loss_scorer, cv=2)
-    assert scores.shape == (2,) and np.isfinite(scores).all() and (scores < 0).all()
+    assert_search_compared(search)
+    scores = moa_cv_scores(pipeline, X, Y, cv=2)
+    prior_scores = moa_cv_scores(PriorClassifier(), X, Y, cv=2)
+    # The informative targets are learnt: every fold beats the prior.
+    assert (scores > prior_scores).all() and search.best_score_ > prior_scores.mean()
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -128,6 +131,7 @@ def test_clone_pickle_and_reproducibility(name):
     np.testing.assert_allclose(clone(model).set_params(n_jobs=1).fit(X, Y).predict_proba(X), proba)
 
 
+@needs_xgboost
 def test_different_seeds_give_different_svm_and_xgboost_models():
     X, Y = _toy()
     for name in ("svm", "xgboost"):
@@ -175,9 +179,9 @@ def test_svm_targets_with_fewer_positives_than_calibration_folds():
 @pytest.mark.parametrize("model, match", [
     (SVMMoAClassifier(kernel="laplacian"), "kernel"),
     (SVMMoAClassifier(calibration_folds=1), "calibration_folds"),
-    (XGBMoAClassifier(validation_fraction=1.0), "validation_fraction"),
-    (XGBMoAClassifier(n_estimators=0), "n_estimators"),
-    (XGBMoAClassifier(early_stopping_rounds=0), "early_stopping_rounds"),
+    pytest.param(XGBMoAClassifier(validation_fraction=1.0), "validation_fraction", marks=needs_xgboost),
+    pytest.param(XGBMoAClassifier(n_estimators=0), "n_estimators", marks=needs_xgboost),
+    pytest.param(XGBMoAClassifier(early_stopping_rounds=0), "early_stopping_rounds", marks=needs_xgboost),
 ])
 def test_bad_parameters_are_named(model, match):
     X, Y = _toy()
@@ -185,6 +189,7 @@ def test_bad_parameters_are_named(model, match):
         model.fit(X, Y)
 
 
+@needs_xgboost
 def test_xgboost_on_an_all_zero_label_matrix_keeps_the_convention():
     X, _ = _toy()
     Y = np.zeros((len(X), 5), dtype=int)
@@ -196,6 +201,7 @@ def test_xgboost_on_an_all_zero_label_matrix_keeps_the_convention():
     assert moa_log_loss_scorer(model, X, Y) > -0.01
 
 
+@needs_xgboost
 def test_xgboost_coarser_bins_train_and_change_the_model():
     # The booster must be told the QuantileDMatrix's max_bin, or XGBoost refuses to train.
     X, Y = _toy()
@@ -205,6 +211,7 @@ def test_xgboost_coarser_bins_train_and_change_the_model():
     assert not np.allclose(coarse.predict_proba(X), fine.predict_proba(X))
 
 
+@needs_xgboost
 def test_xgboost_early_stopping_per_target():
     rng = np.random.RandomState(0)
     X = rng.randn(600, 5)
@@ -224,6 +231,7 @@ def test_xgboost_early_stopping_per_target():
     np.testing.assert_array_equal(never.n_estimators_, 30)
 
 
+@needs_xgboost
 def test_scorer_matches_the_metric():
     X, Y = _toy()
     model = FAST["xgboost"]().fit(X, Y)
@@ -234,7 +242,7 @@ def test_scorer_matches_the_metric():
 @pytest.mark.parametrize("name, quicker", [
     ("logistic", {}),
     ("svm", {"svmmoaclassifier__n_components": 20}),
-    ("xgboost", {"xgbmoaclassifier__n_estimators": 5}),
+    pytest.param("xgboost", {"xgbmoaclassifier__n_estimators": 5}, marks=needs_xgboost),
 ])
 def test_model_zoo_entries_fit_the_raw_kaggle_frame(name, quicker):
     from sklearn_moa.model_zoo import build_model
@@ -250,6 +258,7 @@ def test_model_zoo_entries_fit_the_raw_kaggle_frame(name, quicker):
     assert (proba[controls] <= PROBA_EPS).all() and (proba[~controls] > 0).all()
 
 
+@needs_xgboost
 def test_xgboost_threads_change_speed_not_the_model():
     # Targets are handed to whichever worker is free, and every worker bins X
     # with the same cut points, so the fitted boosters cannot depend on n_jobs.

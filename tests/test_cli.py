@@ -243,8 +243,9 @@ class _PretrainingPrior(PriorClassifier):
     """A prior model that records the non-scored matrix it is given."""
 
     def fit(self, X, Y, Y_nonscored=None):
+        super().fit(X, Y)
         self.nonscored_shape_ = None if Y_nonscored is None else np.shape(Y_nonscored)
-        return super().fit(X, Y)
+        return self
 
 
 @pytest.fixture

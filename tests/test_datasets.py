@@ -213,7 +213,7 @@ def test_nan_target(small, tmp_path, _template_dir):
     bad = small.targets.astype(float)
     bad.iloc[5, bad.columns.get_loc("hdac_inhibitor")] = np.nan
     bad.to_csv(tmp_path / "train_targets_scored.csv")
-    with pytest.raises(ValueError, match=r"train_targets_scored.csv has 1 missing \(NaN\).*"
+    with pytest.raises(ValueError, match=r"train_targets_scored.csv has 1 NaN or infinite values in 1 target columns: "
                                          r"hdac_inhibitor"):
         load_moa(tmp_path)
 

@@ -9,8 +9,8 @@ from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV, cross_val_score
-from sklearn.neighbors import KNeighborsRegressor
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -35,6 +35,8 @@ from sklearn_moa.models import (
     MoAClassifierBase,
     PriorClassifier,
 )
+
+from .conftest import moa_cv_scores
 
 
 # Small, fast model families (test-only) on the suite's base class.
@@ -231,7 +233,7 @@ def test_fixed_weights_are_normalised_and_zero_weight_members_skipped(data):
     ([1, 1], "one number per estimator: 3 estimators"),
     ([0, 0, 0], "all zero"),
     ([1, np.nan, 1], "finite"),
-    ("optimise", "'optimize' or a sequence"),
+    ("optimise", "'weights' parameter .*'optimize'.* Got 'optimise'"),
 ])
 def test_bad_weights(data, weights, message):
     with pytest.raises(ValueError, match=message):
@@ -267,9 +269,7 @@ def test_blend_in_pipeline_grid_search_and_cross_val_score(data):
     )
     model = ControlAwareClassifier(make_pipeline(features, blend))
     cv = DrugMultilabelStratifiedKFold(3, random_state=0)
-    scores = cross_val_score(model, data.features, data.targets, groups=data.drugs, cv=cv,
-                             scoring=moa_log_loss_scorer)
-    assert scores.shape == (3,) and np.all(np.isfinite(scores)) and np.all(scores < 0)
+    assert moa_cv_scores(model, data.features, data.targets, cv, groups=data.drugs).shape == (3,)
     search = GridSearchCV(
         model, {"estimator__blendedmoaclassifier__knn__n_neighbors": [1, 30]},
         scoring=moa_log_loss_scorer, cv=cv,
@@ -337,8 +337,10 @@ def test_seed_averaging_explicit_param_and_errors(data):
     with pytest.raises(ValueError, match="not parameters of ForestMoA"):
         SeedAveragedClassifier(ForestMoA(), seed_params="seed").fit(data.X, data.targets)
     with pytest.raises(ValueError, match="has no random_state parameter"):
+        SeedAveragedClassifier(KNeighborsClassifier()).fit(data.X, data.targets)
+    with pytest.raises(ValueError, match="predict_proba"):
         SeedAveragedClassifier(StandardScaler()).fit(data.X, data.targets)
-    with pytest.raises(ValueError, match="positive number of seeds"):
+    with pytest.raises(ValueError, match="'seeds' parameter"):
         SeedAveragedClassifier(ForestMoA(), seeds=0).fit(data.X, data.targets)
     with pytest.raises(ValueError, match="list of int seeds"):
         SeedAveragedClassifier(ForestMoA(), seeds=[1.5]).fit(data.X, data.targets)

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -34,6 +34,9 @@ from sklearn_moa.models import (  # noqa: E402
     TwoHeadNNClassifier,
 )
 
+from .conftest import assert_search_compared, moa_cv_scores  # noqa: E402
+from .conftest import toy_multilabel as _data  # noqa: E402
+
 SMALL_TWO_HEAD = dict(head1_units=(8, 4), body_units=(8, 4), tail_units=(4,), batch_size=256)
 SMALL_CNN = dict(filters=(4, 2), dense_units=(8,), batch_size=256)
 
@@ -41,13 +44,6 @@ SMALL_CNN = dict(filters=(4, 2), dense_units=(8,), batch_size=256)
 def _small(cls, **params):
     defaults = SMALL_TWO_HEAD if cls is TwoHeadNNClassifier else SMALL_CNN
     return cls(**{**defaults, "epochs": 2, "learning_rate": 1e-2, "random_state": 0, **params})
-
-
-def _data(n=120, n_features=12, n_targets=4, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, n_features)
-    Y = (X[:, :n_targets] + 0.5 * rng.randn(n, n_targets) > 0.8).astype(int)
-    return X, Y
 
 
 def _weights(model):
@@ -82,11 +78,11 @@ def test_fit_predict_shapes_history_and_constant_targets(cls):
     proba = model.predict_proba(X)
     assert proba.shape == Y.shape and proba.dtype == np.float64
     assert np.all((proba > 0) & (proba < 1))
-    assert model.model_.output_shape == (None, 3)
+    assert model.network_.output_shape == (None, 3)
     assert proba[0, 1] == pytest.approx(0.5 / (len(X) + 1))
     assert model.predict(X).shape == Y.shape
     assert list(model.history_) == ["loss"] and len(model.history_["loss"]) == model.n_iter_ == 2
-    assert model.model_.run_eagerly, "two gradient steps: cheaper eager than traced"
+    assert model.network_.run_eagerly, "two gradient steps: cheaper eager than traced"
     np.testing.assert_array_equal(model.classes_, np.arange(4))
 
 
@@ -116,7 +112,7 @@ def test_build_keras_model_has_the_initial_weights_of_fit():
     X, Y = _data()
     model = _small(CNN1DClassifier, epochs=1, learning_rate=1e-12)
     built = model.build_keras_model(X.shape[1], Y.shape[1])
-    fitted = model.fit(X, Y).model_
+    fitted = model.fit(X, Y).network_
     *hidden_before, output_bias_before = _weights(built)
     *hidden_after, output_bias_after = _weights(fitted)
     for before, after in zip(hidden_before, hidden_after):
@@ -134,7 +130,7 @@ def test_two_head_routes_columns_by_name_prefix_or_count():
     model = _small(TwoHeadNNClassifier, epochs=1).fit(frame, Y)  # "auto": the preset's prefix
     np.testing.assert_array_equal(model.head_columns_[0], [1, 3])
     np.testing.assert_array_equal(model.head_columns_[1], [0, 2, 4, 5])
-    assert model.model_.input_shape == [(None, 2), (None, 4)]
+    assert model.network_.input_shape == [(None, 2), (None, 4)]
 
     by_prefix = _small(TwoHeadNNClassifier, epochs=1, head1_columns=("c-", "other")).fit(frame, Y)
     np.testing.assert_array_equal(by_prefix.head_columns_[0], [2, 5])
@@ -194,9 +190,9 @@ def test_early_stopping_validation_history_and_callbacks():
     ).fit(X, Y)
     assert set(model.history_) == {"loss", "val_loss"}
     assert 1 < model.n_iter_ < 30, "a learning rate this high overfits at once: early stopping must stop"
-    assert model.model_.seen_epochs == model.n_iter_
+    assert model.network_.seen_epochs == model.n_iter_
     assert model.callbacks == [callback], "the parameter is left as given"
-    assert not model.model_.run_eagerly, "hundreds of gradient steps: traced"
+    assert not model.network_.run_eagerly, "hundreds of gradient steps: traced"
 
 
 def test_moa_targets_with_drug_aware_cv_and_control_rule():
@@ -218,7 +214,7 @@ def test_moa_targets_with_drug_aware_cv_and_control_rule():
     has_positives = data.targets.to_numpy().sum(axis=0) > 0
     constant = [fold.estimator_[-1].constant_targets_ for fold in result.estimators]
     assert any((c & has_positives).any() for c in constant)
-    assert all(fold.estimator_[-1].model_.output_shape[1] == (~c).sum() for fold, c in zip(result.estimators, constant))
+    assert all(fold.estimator_[-1].network_.output_shape[1] == (~c).sum() for fold, c in zip(result.estimators, constant))
     prior = cross_validate_moa(
         ControlAwareClassifier(make_pipeline(make_column_transformer(("passthrough", gc)), PriorClassifier())),
         data.features, data.targets, groups=data.drugs, cv=3,
@@ -238,10 +234,9 @@ def test_pipeline_grid_search_and_cross_val_score_with_the_moa_scorer():
         scoring=moa_log_loss_scorer,
     ).fit(X, Y)
     assert search.best_estimator_.predict_proba(X).shape == Y.shape
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert_search_compared(search)
     two_head = make_pipeline(StandardScaler(), _small(TwoHeadNNClassifier, head1_columns=3, epochs=1))
-    scores = cross_val_score(two_head, X, Y, cv=KFold(2), scoring=moa_log_loss_scorer)
-    assert scores.shape == (2,) and np.all(scores < 0)
+    assert moa_cv_scores(two_head, X, Y, cv=KFold(2)).shape == (2,)
 
 
 _TORCH_SCRIPT = textwrap.dedent(

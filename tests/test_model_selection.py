@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import make_column_transformer
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -18,6 +18,8 @@ from sklearn_moa.model_selection import (
     cross_validate_moa,
 )
 from sklearn_moa.models import ControlAwareClassifier, PriorClassifier
+
+from .conftest import moa_cv_scores
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,73 @@ def test_splitter_errors(data):
         next(DrugMultilabelStratifiedKFold(3).split(data.features, data.targets, groups=[1, 2]))
     with pytest.raises(ValueError, match="n_splits"):
         next(MultilabelStratifiedKFold(1).split(data.features, data.targets))
+
+
+@pytest.mark.parametrize("Splitter", [MultilabelStratifiedKFold, DrugMultilabelStratifiedKFold])
+def test_splitters_take_the_kernel_signature(data, Splitter):
+    """The line of every iterative-stratification kernel works unchanged."""
+    cv = Splitter(n_splits=5, shuffle=True, random_state=0)
+    assert cv.get_n_splits() == 5
+    assert cv.get_n_splits(data.features, data.targets, data.drugs) == 5
+    shown = " ".join(repr(cv).split())
+    assert shown.startswith(f"{Splitter.__name__}(") and "n_splits=5," in shown
+    assert "random_state=0," in shown and "shuffle=True" in shown
+    assert repr(eval(repr(cv), {Splitter.__name__: Splitter})) == repr(cv)
+    folds = [test for _, test in cv.split(data.features, data.targets, groups=data.drugs)]
+    np.testing.assert_array_equal(np.sort(np.concatenate(folds)), np.arange(len(data.targets)))
+    again = [test for _, test in cv.split(data.features, data.targets, groups=data.drugs)]
+    for a, b in zip(folds, again):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_row_wise_folds_are_stratified_with_or_without_shuffle(data, shuffle):
+    Y = data.targets.to_numpy()
+    common = Y.sum(axis=0) >= 20
+    cv = MultilabelStratifiedKFold(4, shuffle=shuffle, random_state=0 if shuffle else None)
+    for _, test in cv.split(data.features, Y):
+        expected = Y[:, common].sum(axis=0) / 4
+        np.testing.assert_allclose(Y[test][:, common].sum(axis=0), expected, atol=1.5)
+
+
+def test_shuffle_changes_the_order_dependence(data):
+    """Without shuffle the folds follow the row order; with it they do not."""
+    Y = data.targets.to_numpy()[:, :3]
+    order = np.random.RandomState(0).permutation(len(Y))
+
+    def test_folds(shuffle, rows):
+        np.random.seed(0)  # shuffle=False breaks ties from the global generator
+        cv = MultilabelStratifiedKFold(3, shuffle=shuffle, random_state=0 if shuffle else None)
+        return [set(rows[test]) for _, test in cv.split(Y[rows], Y[rows])]
+
+    identity = np.arange(len(Y))
+    assert test_folds(False, identity) == test_folds(False, identity)
+    assert test_folds(True, identity) != test_folds(False, identity)
+
+
+@pytest.mark.parametrize("Splitter", [MultilabelStratifiedKFold, DrugMultilabelStratifiedKFold])
+def test_splitter_errors_are_kfolds(data, Splitter):
+    from sklearn.model_selection import KFold
+
+    for bad, error in [({"n_splits": 1}, ValueError), ({"n_splits": 2.5}, ValueError),
+                       ({"shuffle": "yes"}, TypeError), ({"shuffle": False, "random_state": 0}, ValueError)]:
+        with pytest.raises(error) as ours:
+            Splitter(**bad)
+        with pytest.raises(error) as kfold:
+            KFold(**bad)
+        assert str(ours.value) == str(kfold.value)
+    Y = data.targets.to_numpy()[:4]
+    with pytest.raises(ValueError, match="n_splits=5 greater than the number of samples: n_samples=4"):
+        next(Splitter(5).split(Y, Y, groups=np.arange(4)))
+    assert Splitter(3, shuffle=False).random_state is None
+
+
+def test_drug_splitter_requests_groups_for_routing():
+    drug_request = DrugMultilabelStratifiedKFold().get_metadata_routing().consumes("split", ["groups"])
+    assert drug_request == {"groups"}
+    assert MultilabelStratifiedKFold().get_metadata_routing().consumes("split", ["groups"]) == set()
+    with pytest.raises(ValueError, match="max_rows_per_drug"):
+        DrugMultilabelStratifiedKFold(max_rows_per_drug=0)
 
 
 def test_drug_aware_cv_is_harder_than_row_wise():
@@ -162,11 +231,8 @@ def test_compare_models_table(data):
 
 def test_pipeline_grid_search_and_cross_val_score(data):
     cv = DrugMultilabelStratifiedKFold(3, random_state=0)
-    scores = cross_val_score(
-        _prior_pipeline(), data.features, data.targets, groups=data.drugs, cv=cv,
-        scoring=moa_log_loss_scorer,
-    )
-    assert scores.shape == (3,) and np.all(scores < 0) and np.all(np.isfinite(scores))
+    scores = moa_cv_scores(_prior_pipeline(), data.features, data.targets, cv, groups=data.drugs)
+    assert scores.shape == (3,)
     search = GridSearchCV(
         _prior_pipeline(),
         {"estimator__priorclassifier__smoothing": [0.01, 50.0]},

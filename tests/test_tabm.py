@@ -52,7 +52,7 @@ def test_fit_predict_shapes_members_and_bounds(num_embeddings):
     assert proba.shape == Y.shape and proba.dtype == np.float64
     assert np.all((proba > 0) & (proba < 1))
     assert model.predict(X).shape == Y.shape
-    net = model.module_
+    net = model.network_
     assert not net.training and net.k == 4
     assert len(net.backbone.blocks) == (3 if num_embeddings is None else 2)  # the package's default depth
     # One linear head per member: (batch, k, targets) logits.
@@ -63,7 +63,7 @@ def test_fit_predict_shapes_members_and_bounds(num_embeddings):
     members = torch.sigmoid(logits.double()).numpy()
     np.testing.assert_allclose(proba[:5, [0, 2, 3]], members.mean(axis=1), rtol=1e-6)
     assert np.abs(members.std(axis=1)).max() > 1e-4, "the members should differ"
-    assert len(model.history_) == 2
+    assert model.n_iter_ == 2 and len(model.history_["loss"]) == 2
 
 
 def test_loss_trains_each_member_and_validates_the_ensemble():
@@ -100,7 +100,7 @@ def test_paper_training_recipe():
 def test_early_stopping_monitors_the_ensemble_and_stops():
     X, Y = _toy(n=200)
     model = _tiny(early_stopping=True, patience=2, epochs=30, learning_rate=0.05).fit(X, Y)
-    valid = model.history_[:, "valid_loss"]
+    valid = model.history_["val_loss"]
     assert len(valid) < 30
     assert np.isfinite(valid).all()
 
@@ -143,7 +143,7 @@ def test_piecewise_linear_bins_come_from_the_training_rows():
 
         return _PiecewiseLinearEncodingImpl(quantile_bins(torch.as_tensor(X[rows], dtype=torch.float32), 8))
 
-    fitted = model.module_.num_module.impl
+    fitted = model.network_.num_module.impl
     assert torch.equal(fitted.weight, encoding(train).weight) and torch.equal(fitted.bias, encoding(train).bias)
     assert not torch.equal(fitted.bias, encoding(np.arange(len(X))).bias)
     assert fitted.get_max_n_bins() == 8
@@ -164,9 +164,9 @@ def test_pretraining_swaps_the_members_heads():
     rng = np.random.RandomState(1)
     Y_ns = (rng.rand(len(X), 6) < 0.2).astype(int)
     model = _tiny(pretrain_epochs=3).fit(X, Y, Y_nonscored=Y_ns)
-    assert len(model.pretrain_history_) == 3 and len(model.history_) == 2
-    assert model.module_.output.out_features == Y.shape[1]
-    assert model.module_.output.bias.shape == (4, Y.shape[1])
+    assert len(model.pretrain_history_["loss"]) == 3 and model.n_iter_ == 2
+    assert model.network_.output.out_features == Y.shape[1]
+    assert model.network_.output.bias.shape == (4, Y.shape[1])
     plain = _tiny().fit(X, Y)
     assert np.abs(model.predict_proba(X) - plain.predict_proba(X)).max() > 1e-4
 
@@ -175,7 +175,7 @@ def test_output_biases_start_at_the_prevalence():
     X, Y = _toy()
     model = _tiny(epochs=1, learning_rate=1e-9).fit(X, Y)
     prevalence = Y.mean(axis=0)
-    bias = model.module_.output.bias.detach().numpy()
+    bias = model.network_.output.bias.detach().numpy()
     np.testing.assert_allclose(bias, np.tile(np.log(prevalence / (1 - prevalence)), (4, 1)), atol=1e-4)
 
 

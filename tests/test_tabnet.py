@@ -1,6 +1,7 @@
 """TabNetMoAClassifier: the pytorch-tabnet wrapper."""
 
 import pickle
+from functools import partial
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -21,14 +22,12 @@ from sklearn_moa.metrics import mean_columnwise_log_loss, moa_log_loss_scorer  #
 from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold, cross_validate_moa  # noqa: E402
 from sklearn_moa.models import ControlAwareClassifier, TabNetMoAClassifier  # noqa: E402
 
+from .conftest import assert_search_compared, moa_cv_scores, toy_multilabel  # noqa: E402
+
 SMALL = dict(n_d=4, n_a=4, epochs=2, batch_size=64, virtual_batch_size=32)
 
 
-def _data(n=160, n_features=12, n_targets=5, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, n_features)
-    Y = (X[:, :n_targets] + 0.5 * rng.randn(n, n_targets) > 0.8).astype(int)
-    return X, Y
+_data = partial(toy_multilabel, n=160, n_targets=5)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def test_fit_predict_shapes_and_attributes(fitted):
     assert model.feature_importances_.shape == (X.shape[1],)
     assert np.all(model.feature_importances_ >= 0)
     assert model.feature_importances_.sum() == pytest.approx(1.0)
-    assert model.n_epochs_ == 2 and len(model.history_["loss"]) == 2
+    assert model.n_iter_ == 2 and len(model.history_["loss"]) == 2
     assert model.best_epoch_ is None
 
 
@@ -112,8 +111,8 @@ def test_early_stopping_with_single_class_validation_columns():
         **dict(SMALL, epochs=6), early_stopping=True, validation_fraction=0.1, patience=2,
         random_state=0,
     ).fit(X, Y)
-    valid_loss = np.asarray(model.history_["valid_moa_logloss"])
-    assert len(valid_loss) == model.n_epochs_ <= 6
+    valid_loss = np.asarray(model.history_["val_loss"])
+    assert len(valid_loss) == model.n_iter_ <= 6
     assert np.all(np.isfinite(valid_loss))
     assert valid_loss[model.best_epoch_] == valid_loss.min()
 
@@ -124,9 +123,9 @@ def test_early_stopping_keeps_the_best_epoch():
     model = TabNetMoAClassifier(
         **dict(SMALL, epochs=8, learning_rate=1.0), early_stopping=True, patience=1, random_state=0
     ).fit(X, Y)
-    valid_loss = model.history_["valid_moa_logloss"]
+    valid_loss = model.history_["val_loss"]
     assert model.best_epoch_ == int(np.argmin(valid_loss))
-    assert model.n_epochs_ < 8
+    assert model.n_iter_ < 8
 
 
 def test_label_smoothing_loss():
@@ -248,7 +247,6 @@ def test_pipeline_gridsearch_and_cross_val_score(moa):
         scoring=moa_log_loss_scorer,
         cv=KFold(2),
     ).fit(X, Y)
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert_search_compared(search)
     assert search.best_estimator_.predict_proba(X).shape == Y.shape
-    scores = cross_val_score(_moa_model(), X, Y, scoring=moa_log_loss_scorer, cv=KFold(2))
-    assert scores.shape == (2,) and np.all(scores < 0)
+    assert moa_cv_scores(_moa_model(), X, Y, cv=KFold(2)).shape == (2,)

@@ -1,6 +1,7 @@
 """The skorch-based torch models: DeepCNNClassifier and ResidualNNClassifier."""
 
 import pickle
+from functools import partial
 import sys
 
 import numpy as np
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -28,6 +29,8 @@ from sklearn_moa.models._torch_modules import (  # noqa: E402
 )
 from sklearn_moa.models._torch_utils import local_torch_seed, torch_thread_budget  # noqa: E402
 
+from .conftest import assert_search_compared, moa_cv_scores, toy_multilabel  # noqa: E402
+
 TINY = {
     DeepCNNClassifier: dict(hidden_size=32, n_channels=4, conv_channels=4),
     ResidualNNClassifier: dict(hidden_layer_sizes=(16, 16)),
@@ -39,11 +42,7 @@ def _tiny(cls, **params):
     return cls(**{**TINY[cls], "epochs": 2, "batch_size": 32, "random_state": 0, **params})
 
 
-def _toy(n=120, n_features=12, n_targets=4, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.randn(n, n_features)
-    Y = (X[:, :n_targets] + 0.5 * rng.randn(n, n_targets) > 1.0).astype(int)
-    return X, Y
+_toy = partial(toy_multilabel, threshold=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +65,9 @@ def test_fit_predict_shapes_and_bounds(cls):
     assert np.all((proba > 0) & (proba < 1))
     np.testing.assert_array_equal(model.classes_, np.arange(4))
     assert model.predict(X).shape == Y.shape
-    assert model.module_.output.out_features == 3
-    assert not model.module_.training
-    assert len(model.history_) == 2
+    assert model.network_.output.out_features == 3
+    assert not model.network_.training
+    assert len(model.history_["loss"]) == model.n_iter_ == 2
 
 
 @pytest.mark.parametrize("cls", MODELS)
@@ -168,9 +167,8 @@ def test_early_stopping_holds_out_rows_and_stops():
         ResidualNNClassifier, hidden_layer_sizes=(64, 64), epochs=60, patience=2, early_stopping=True,
         lr_schedule=None, learning_rate=1e-2,
     ).fit(X, Y)
-    valid_losses = model.history_[:, "valid_loss"]
-    assert len(valid_losses) < 60
-    assert model.history_[-1, "train_batch_count"] == count_batches(180, 32)
+    assert set(model.history_) == {"loss", "val_loss", "seconds"}
+    assert len(model.history_["val_loss"]) == model.n_iter_ < 60
 
 
 def test_smoothed_loss_only_smooths_in_training():
@@ -240,8 +238,8 @@ def test_pretraining_uses_informative_nonscored_targets_then_fine_tunes():
     Y_ns[3:, 5] = 0  # 3 positives: kept only while pretrain_min_positives <= 3
     model = _tiny(ResidualNNClassifier, pretrain_epochs=3).fit(X, Y, Y_nonscored=Y_ns)
     np.testing.assert_array_equal(model.pretrain_targets_, [0, 1, 3, 5])
-    assert len(model.pretrain_history_) == 3 and len(model.history_) == 2
-    assert model.module_.output.out_features == Y.shape[1]
+    assert len(model.pretrain_history_["loss"]) == 3 and model.n_iter_ == len(model.history_["loss"]) == 2
+    assert model.network_.output.out_features == Y.shape[1]
     plain = _tiny(ResidualNNClassifier).fit(X, Y)
     assert np.abs(model.predict_proba(X) - plain.predict_proba(X)).max() > 1e-4
     strict = _tiny(ResidualNNClassifier, pretrain_min_positives=4).fit(X, Y, Y_nonscored=Y_ns)
@@ -269,7 +267,8 @@ def test_nonscored_targets_reach_the_model_through_pipeline_controls_and_cv(moa)
     inner = model.estimator_[-1]
     n_treated = int((moa.features.cp_type == "trt_cp").sum())
     assert inner.pretrain_history_ is not None
-    assert inner.history_[-1, "train_batch_count"] == count_batches(n_treated, 32)
+    treated = (moa.features.cp_type == "trt_cp").to_numpy()
+    np.testing.assert_allclose(inner.target_prior_, moa.targets[treated].to_numpy().mean(axis=0))
     treated_ns = moa.nonscored_targets[(moa.features.cp_type == "trt_cp").to_numpy()].to_numpy()
     expected = np.flatnonzero((treated_ns.sum(axis=0) >= 1) & (treated_ns.sum(axis=0) < n_treated))
     np.testing.assert_array_equal(inner.pretrain_targets_, expected)
@@ -309,7 +308,7 @@ def test_moa_targets_with_drug_aware_cv(moa, cls):
     assert any(c.any() for c in constant), "expected a target without positives in a training fold"
     for fold in result.estimators:
         inner = fold.estimator_[-1]
-        assert inner.module_.output.out_features == int((~inner.constant_targets_).sum())
+        assert inner.network_.output.out_features == int((~inner.constant_targets_).sum())
     assert np.all(np.isfinite(result.fold_log_loss)) and result.oof_log_loss < 0.1
 
 
@@ -318,12 +317,11 @@ def test_pipeline_grid_search_and_cross_val_score(moa):
     X = moa.features[treated].filter(regex=r"^[gc]-").to_numpy()
     Y = moa.targets[treated]
     pipe = make_pipeline(StandardScaler(), _tiny(ResidualNNClassifier))
-    scores = cross_val_score(pipe, X, Y, cv=KFold(2), scoring=moa_log_loss_scorer)
-    assert scores.shape == (2,) and np.all(np.isfinite(scores)) and np.all(scores < 0)
+    assert moa_cv_scores(pipe, X, Y, cv=KFold(2)).shape == (2,)
     search = GridSearchCV(
         pipe, {"residualnnclassifier__dropout": [0.1, 0.5]}, cv=KFold(2), scoring=moa_log_loss_scorer
     ).fit(X, Y)
-    assert search.best_params_["residualnnclassifier__dropout"] in (0.1, 0.5)
+    assert_search_compared(search)
     assert search.predict_proba(X).shape == Y.shape
 
 

@@ -7,6 +7,7 @@ synthetic generator, the feature presets and the control rule agree.
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 N_GENES = 772
@@ -26,6 +27,12 @@ GENE_COLUMNS = tuple(f"{GENE_PREFIX}{i}" for i in range(N_GENES))
 CELL_COLUMNS = tuple(f"{CELL_PREFIX}{i}" for i in range(N_CELLS))
 FEATURE_COLUMNS = TREATMENT_COLUMNS + GENE_COLUMNS + CELL_COLUMNS
 
+#: Name prefixes of the two inputs of the seed's two-head network, in the
+#: output of the ``"two_head"`` feature preset: head 1 takes the gene and cell
+#: PCA components (60 columns), head 2 the raw g-/c- features and the row
+#: statistics (887 columns). The preset names its steps after them.
+TWO_HEAD_PREFIXES = (("gene_pca__", "cell_pca__"), ("g-", "c-", "stats__"))
+
 
 def gene_columns(columns):
     """Names in ``columns`` that belong to the gene-expression block (``g-*``)."""
@@ -35,6 +42,14 @@ def gene_columns(columns):
 def cell_columns(columns):
     """Names in ``columns`` that belong to the cell-viability block (``c-*``)."""
     return [c for c in columns if str(c).startswith(CELL_PREFIX)]
+
+
+def names_starting_with(feature_names, prefixes):
+    """Positions of ``feature_names`` that start with any of ``prefixes``."""
+    prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
+    return np.asarray(
+        [i for i, n in enumerate(feature_names) if str(n).startswith(prefixes)], dtype=np.intp
+    )
 
 
 def _read_fact(name):

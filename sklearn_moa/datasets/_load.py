@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..utils._validation import check_numeric_finite
 from ._columns import DRUG_COLUMN, FEATURE_COLUMNS, ID_COLUMN
 from ._validation import _show, check_moa_features
 
@@ -64,23 +65,7 @@ def _align(df, index, name, reference):
 def _check_targets(df, name):
     if df.shape[1] == 0:
         raise ValueError(f"{name} has no target columns besides {ID_COLUMN!r}.")
-    non_numeric = [
-        c for c, dt in df.dtypes.items()
-        if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))
-    ]
-    if non_numeric:
-        raise ValueError(
-            f"{name} has {len(non_numeric)} non-numeric target columns "
-            f"(targets must be 0/1): {_show(non_numeric)}"
-        )
-    values = df.to_numpy(dtype=np.float64, na_value=np.nan)
-    nan = np.isnan(values)
-    if nan.any():
-        cols = df.columns[nan.any(axis=0)]
-        raise ValueError(
-            f"{name} has {int(nan.sum())} missing (NaN) target values in "
-            f"{len(cols)} columns: {_show(cols)}"
-        )
+    values = check_numeric_finite(df, name=name, what="target columns")
     bad = (values != 0) & (values != 1)
     if bad.any():
         cols = df.columns[bad.any(axis=0)]

@@ -9,6 +9,7 @@ that names the source and the problem.
 import numpy as np
 import pandas as pd
 
+from ..utils._validation import check_numeric_finite, show_items
 from ._columns import (
     CELL_COLUMNS,
     CELL_PREFIX,
@@ -22,16 +23,7 @@ from ._columns import (
 
 __all__ = ["check_moa_features"]
 
-_N_SHOWN = 5
-
-
-def _show(items, n=_N_SHOWN):
-    """Comma separated list of the first ``n`` items, with an ellipsis."""
-    items = [str(i) for i in items]
-    shown = ", ".join(items[:n])
-    if len(items) > n:
-        shown += ", ..."
-    return shown
+_show = show_items
 
 
 def _check_missing(columns, required, what, source):
@@ -119,25 +111,7 @@ def check_moa_features(
         c for c in columns if isinstance(c, str) and c.startswith((GENE_PREFIX, CELL_PREFIX))
     ]
     if numeric_cols:
-        block = X[numeric_cols]
-        not_numeric = [
-            c for c, dt in zip(numeric_cols, block.dtypes)
-            if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))
-        ]
-        if not_numeric:
-            raise ValueError(
-                f"{source} has {len(not_numeric)} non-numeric feature columns: "
-                f"{_show(not_numeric)}"
-            )
-        values = block.to_numpy(dtype=np.float64, na_value=np.nan)
-        finite = np.isfinite(values)
-        if not finite.all():
-            bad_cols = np.flatnonzero(~finite.all(axis=0))
-            n_bad = int((~finite).sum())
-            raise ValueError(
-                f"{source} has {n_bad} NaN or infinite values in {len(bad_cols)} "
-                f"feature columns: {_show([numeric_cols[i] for i in bad_cols])}"
-            )
+        check_numeric_finite(X[numeric_cols], name=source, what="feature columns")
 
     if "cp_type" in X.columns:
         _check_allowed(X["cp_type"], CP_TYPES, "cp_type", source)

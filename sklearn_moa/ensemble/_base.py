@@ -109,13 +109,16 @@ class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
     """Fitting and averaging of the members of an ensemble meta-estimator."""
 
     def _fit_members(self, named_members, X, Y, n_targets, fit_params):
-        """Fit ``(name, unfitted clone)`` pairs in parallel; check their number of targets."""
+        """Fit ``(name, unfitted clone)`` pairs in parallel; check their number of targets.
+
+        ``fit_params`` holds one dict of fit parameters per member.
+        """
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(member, X, Y, fit_params) for _, member in named_members
+            delayed(_fit_member)(member, X, Y, params)
+            for (_, member), params in zip(named_members, fit_params)
         )
         for (name, _), estimator in zip(named_members, fitted):
             check_member_targets(name, estimator, X, n_targets)
-        self.classes_ = np.arange(n_targets)
         record_input_features(self, X)
         return fitted
 
@@ -148,14 +151,16 @@ def check_member_targets(name, estimator, X, n_targets):
 
 
 def check_meta_input(X):
-    """Reject sparse, complex or non-2-D ``X`` early; DataFrames pass through untouched.
+    """Reject sparse, complex or non-2-D ``X`` early; return it indexable by rows.
 
-    The members validate ``X`` themselves (they may take raw frames with string
-    columns); this only gives the clear errors a meta-estimator owes before it
-    starts cross-validating.
+    DataFrames pass through untouched; other array-likes become ndarrays of
+    their own dtype. The members validate ``X`` themselves (they may take raw
+    frames with string columns); this only gives the clear errors a
+    meta-estimator owes before it starts cross-validating.
     """
-    if not isinstance(X, pd.DataFrame):
-        check_array(X, dtype=None, accept_sparse=False, ensure_all_finite=False)
+    if isinstance(X, pd.DataFrame):
+        return X
+    return check_array(X, dtype=None, accept_sparse=False, ensure_all_finite=False)
 
 
 def record_input_features(meta, X):

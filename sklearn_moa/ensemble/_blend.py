@@ -10,22 +10,25 @@ cross-validation, learns the weights and refits the members.
 """
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.base import clone
+from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..models._base import check_multilabel_targets
 from ..model_selection._validation import CVResult, _cross_validate_many, check_moa_cv
+from ..utils._log_loss import COMPETITION_EPS, binary_log_loss
+from ..utils._routing import routing_enabled
+from ..utils._targets import check_multilabel_targets
 from ._base import MoAEnsembleMixin, _stack_probabilities, check_blend_weights, check_meta_input
 
 __all__ = ["BlendedMoAClassifier", "optimize_blend_weights"]
-
-_LOG_EPS = 1e-15  # the competition's clipping
 
 
 def _named_matrices(oof_predictions):
@@ -45,8 +48,8 @@ def _named_matrices(oof_predictions):
 
 def _blend_loss_and_gradient(weights, P, Y):
     """Mean column-wise log loss of ``weights @ P`` against ``Y``, and its gradient."""
-    p = np.clip(np.tensordot(weights, P, axes=1), _LOG_EPS, 1 - _LOG_EPS)
-    loss = -np.mean(Y * np.log(p) + (1 - Y) * np.log1p(-p))
+    p = np.clip(np.tensordot(weights, P, axes=1), COMPETITION_EPS, 1 - COMPETITION_EPS)
+    loss = np.mean(binary_log_loss(Y, p))
     d_loss_d_p = (p - Y) / (p * (1 - p) * Y.size)
     return loss, np.tensordot(P, d_loss_d_p, axes=([1, 2], [0, 1]))
 
@@ -204,6 +207,18 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
     (300, 206)
     """
 
+    _parameter_constraints = {
+        "estimators": [list],
+        "weights": [StrOptions({"optimize"}), "array-like"],
+        "cv": [Interval(Integral, 2, None, closed="left"), HasMethods(["split", "get_n_splits"])],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # The drug ids make the inner folds drug-aware: requested unless told otherwise.
+    __metadata_request__fit = {"groups": True}
+
     def __init__(self, estimators, *, weights="optimize", cv=5, n_jobs=None, random_state=0,
                  verbose=0):
         self.estimators = estimators
@@ -222,6 +237,18 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
         self._set_params("estimators", **params)
         return self
 
+    def get_metadata_routing(self):
+        """Routing of fit metadata: ``groups`` for the blend, the rest to each member.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        for name, member in zip(*self._validate_estimators()):
+            router.add(**{name: member}, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+        return router
+
     def _validate_estimators(self):
         if not isinstance(self.estimators, (list, tuple)) or not self.estimators:
             raise ValueError("estimators must be a non-empty list of (name, estimator) pairs.")
@@ -235,28 +262,39 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
                 raise ValueError(f"Estimator {name!r} has no fit/predict_proba: {member!r}.")
         return list(names), list(members)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y, groups=None, **fit_params):
         """Learn the weights (if asked to) and fit the members on all rows.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-        Y : DataFrame or array-like of shape (n_samples, n_targets)
-            0/1 target matrix.
+        Y : DataFrame or array-like of shape (n_samples, n_targets), or (n_samples,)
+            0/1 target matrix, or a 1-D ``y`` of two labels.
         groups : array-like of shape (n_samples,), default=None
-            Drug id of each row: makes the inner folds drug-aware.
+            Drug id of each row: makes the inner folds drug-aware. With
+            metadata routing enabled the blend requests it by default (a
+            Pipeline or search routes the drug ids here), and passes it on to
+            the members that requested it.
         **fit_params : dict
             Passed to every member's ``fit`` (subset to the training rows of
-            each inner fold).
+            each inner fold); with metadata routing enabled, each member gets
+            those it requested.
 
         Returns
         -------
         self : object
         """
         names, members = self._validate_estimators()
-        check_meta_input(X)
-        Y_checked, _ = check_multilabel_targets(Y, n_samples=_num_samples(X))
+        X = check_meta_input(X)
+        Y_checked, _ = self._check_targets(Y, n_samples=_num_samples(X))
+        Y = self._encoded_targets(Y)
         n_targets = Y_checked.shape[1]
+        if routing_enabled():
+            routed = process_routing(self, "fit", groups=groups, **fit_params)
+            member_params = {name: dict(routed[name].fit) for name in names}
+        else:
+            member_params = {name: fit_params for name in names}
         if isinstance(self.weights, str) and self.weights == "optimize":
             n_splits = check_moa_cv(self.cv, groups, self.random_state).get_n_splits()
             if Y_checked.shape[0] < n_splits:
@@ -266,8 +304,8 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
                 )
             self.member_cv_results_ = _cross_validate_many(
                 dict(zip(names, members)), X, Y, groups=groups, cv=self.cv, n_jobs=self.n_jobs,
-                fit_params=fit_params, verbose=self.verbose, return_estimators=False,
-                random_state=self.random_state,
+                fit_params=None, routed_fit_params=member_params, verbose=self.verbose,
+                return_estimators=False, random_state=self.random_state,
             )
             self.weights_ = optimize_blend_weights(self.member_cv_results_, Y_checked)
             oof = [self.member_cv_results_[name].oof_predictions for name in names]
@@ -279,7 +317,8 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
             self.weights_ = check_blend_weights(self.weights, len(members))
         used = np.flatnonzero(self.weights_ > 0)
         fitted = self._fit_members(
-            [(names[i], clone(members[i])) for i in used], X, Y, n_targets, fit_params
+            [(names[i], clone(members[i])) for i in used], X, Y, n_targets,
+            [member_params[names[i]] for i in used],
         )
         self.estimators_ = [None] * len(members)
         for i, estimator in zip(used, fitted):
@@ -301,6 +340,6 @@ class BlendedMoAClassifier(MoAEnsembleMixin, _BaseComposition):
         check_is_fitted(self, "estimators_")
         used = np.flatnonzero(self.weights_ > 0)
         names = [name for name, _ in self.estimators]
-        return self._average_members(
+        return self._proba_output(self._average_members(
             [(names[i], self.estimators_[i]) for i in used], self.weights_[used], X
-        )
+        ))

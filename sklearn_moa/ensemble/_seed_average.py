@@ -7,11 +7,13 @@ them; for neural networks this is worth about as much as a new model family.
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..models._base import check_multilabel_targets
+from ..utils._routing import routing_enabled
 from ._base import MoAEnsembleMixin, check_meta_input
 
 __all__ = ["SeedAveragedClassifier"]
@@ -103,6 +105,14 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
     (60, 2)
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "seeds": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "seed_params": [None, str, "array-like"],
+        "random_state": ["random_state"],
+        "n_jobs": [numbers.Integral, None],
+    }
+
     def __init__(self, estimator, *, seeds=3, seed_params=None, random_state=None, n_jobs=None):
         self.estimator = estimator
         self.seeds = seeds
@@ -110,23 +120,26 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y, **fit_params):
         """Fit one clone of ``estimator`` per seed on all rows.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-        Y : DataFrame or array-like of shape (n_samples, n_targets)
-            0/1 target matrix.
+        Y : DataFrame or array-like of shape (n_samples, n_targets), or (n_samples,)
+            0/1 target matrix, or a 1-D ``y`` of two labels.
         **fit_params : dict
-            Passed to each member's ``fit``.
+            Passed to each member's ``fit``; with metadata routing enabled,
+            those ``estimator`` requested.
 
         Returns
         -------
         self : object
         """
-        check_meta_input(X)
-        Y_checked, _ = check_multilabel_targets(Y, n_samples=_num_samples(X))
+        X = check_meta_input(X)
+        Y_checked, _ = self._check_targets(Y, n_samples=_num_samples(X))
+        Y = self._encoded_targets(Y)
         self.seed_params_ = _seed_parameters(self.estimator, self.seed_params)
         self.seeds_ = _check_seeds(self.seeds, self.random_state)
         members = [
@@ -134,8 +147,23 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
              clone(self.estimator).set_params(**{name: seed for name in self.seed_params_}))
             for seed in self.seeds_
         ]
-        self.estimators_ = self._fit_members(members, X, Y, Y_checked.shape[1], fit_params)
+        if routing_enabled():
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
+        self.estimators_ = self._fit_members(
+            members, X, Y, Y_checked.shape[1], [fit_params] * len(members)
+        )
         return self
+
+    def get_metadata_routing(self):
+        """Routing of fit metadata to ``estimator`` (scikit-learn's metadata routing).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+        )
 
     def predict_proba(self, X):
         """Mean of the members' probabilities.
@@ -150,4 +178,6 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         """
         check_is_fitted(self, "estimators_")
         named = [(f"seed {seed}", member) for seed, member in zip(self.seeds_, self.estimators_)]
-        return self._average_members(named, np.full(len(named), 1.0 / len(named)), X)
+        return self._proba_output(
+            self._average_members(named, np.full(len(named), 1.0 / len(named)), X)
+        )

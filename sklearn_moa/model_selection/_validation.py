@@ -12,7 +12,8 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _check_method_params
 
 from ..metrics import columnwise_log_loss, mean_columnwise_log_loss
-from ..models._base import check_multilabel_targets
+from ..utils._routing import route_fit_params
+from ..utils._targets import check_multilabel_targets
 from ._checkpoint import FoldCheckpoint, FoldRecord
 from ._parallel import thread_budget
 from ._split import DrugMultilabelStratifiedKFold, MultilabelStratifiedKFold
@@ -164,13 +165,19 @@ def _progress(iterable, total, desc, verbose):
 
 def _cross_validate_many(estimators, X, Y, *, groups, cv, n_jobs, fit_params, verbose,
                          return_estimators, random_state, checkpoint_dir=None,
-                         threads_per_fold=None):
+                         threads_per_fold=None, routed_fit_params=None):
     """Cross-validate several estimators over the same folds in one joblib pool.
+
+    ``fit_params`` go to every estimator (routing off) or to those that
+    requested them (routing on); a caller that routed them itself passes
+    ``routed_fit_params`` (name -> params) instead.
 
     With ``checkpoint_dir``, finished folds found there are loaded instead of
     fitted, and every fold fitted now is saved as soon as it comes back (in
     this process, so the folder need not be reachable from remote workers).
     """
+    if routed_fit_params is None:
+        routed_fit_params = route_fit_params("cross_validate_moa", estimators, fit_params, groups)
     Y_checked, names = check_multilabel_targets(Y, n_samples=len(X))
     if names is None:
         names = np.array([f"target_{i}" for i in range(Y_checked.shape[1])])
@@ -181,7 +188,7 @@ def _cross_validate_many(estimators, X, Y, *, groups, cv, n_jobs, fit_params, ve
         checkpoint = FoldCheckpoint(checkpoint_dir, X, Y_checked)
         for name, estimator in estimators.items():
             stores[name] = checkpoint.run_store(
-                name, estimator, folds, groups=groups, fit_params=fit_params, cv=splitter
+                name, estimator, folds, groups=groups, fit_params=routed_fit_params[name], cv=splitter
             )
             for k, (_, test) in enumerate(folds):
                 record = stores[name].load(k, test, Y_checked.shape[1], return_estimators)
@@ -193,7 +200,7 @@ def _cross_validate_many(estimators, X, Y, *, groups, cv, n_jobs, fit_params, ve
         print(f"Resumed {len(resumed)} finished folds from {checkpoint_dir}; {len(tasks)} to fit.")
     jobs = [
         delayed(_run_fold)(
-            (name, k), clone(estimators[name]), X, Y, *folds[k], fit_params, threads_per_fold,
+            (name, k), clone(estimators[name]), X, Y, *folds[k], routed_fit_params[name], threads_per_fold,
             return_estimators,
         )
         for name, k in tasks
@@ -260,7 +267,12 @@ def cross_validate_moa(estimator, X, Y, *, groups=None, cv=5, n_jobs=None, fit_p
         over that cluster's workers.
     fit_params : dict, default=None
         Passed to ``estimator.fit``; entries with one value per row are subset
-        to each fold's training rows.
+        to each fold's training rows. With metadata routing enabled
+        (``sklearn.set_config(enable_metadata_routing=True)``) they are routed
+        as by scikit-learn's ``cross_validate``: each reaches only the
+        (nested) estimators that requested it, e.g. a model of a Pipeline
+        with ``set_fit_request(Y_nonscored=True)``, and ``groups`` also
+        reaches those that requested it (see the tuning guide).
     verbose : int, default=0
         Show a progress bar over folds when > 0.
     return_estimators : bool, default=False

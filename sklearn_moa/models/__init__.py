@@ -5,7 +5,8 @@ framework only when fitted or built, and raise an ImportError naming the
 extra to install when it is missing.
 """
 
-from ._base import MoAClassifierBase, MultiLabelClassifierMixin, check_multilabel_targets
+from ..utils._targets import check_multilabel_targets
+from ._base import MoAClassifierBase, MultiLabelClassifierMixin
 from ._cnn1d import CNN1DClassifier
 from ._control import ControlAwareClassifier
 from ._deep_cnn import DeepCNNClassifier

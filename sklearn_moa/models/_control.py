@@ -7,15 +7,19 @@ around any estimator or Pipeline.
 """
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import _check_method_params, check_array, check_is_fitted
 
 from ..datasets._columns import CONTROL_TYPE
-from ._base import PROBA_EPS, MultiLabelClassifierMixin, check_multilabel_targets
+from ..utils._routing import routing_enabled
+from ._base import PROBA_EPS, MultiLabelClassifierMixin
 
 __all__ = ["ControlAwareClassifier"]
 
@@ -45,6 +49,8 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
     estimator_ : estimator
         The fitted clone of ``estimator``.
     classes_ : ndarray of shape (n_targets,)
+        ``arange(n_targets)``, or the two labels of a 1-D ``y``.
+    n_targets_ : int
     n_controls_dropped_ : int
         Control rows left out of training.
 
@@ -61,6 +67,14 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
     >>> bool((proba[(data.features.cp_type == "ctl_vehicle").to_numpy()] < 1e-6).all())
     True
     """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "control_column": [str, Integral],
+        # Any value can mark a row (strings, numbers); compared with ==.
+        "control_value": "no_validation",
+        "treated_value": "no_validation",
+    }
 
     def __init__(self, estimator, *, control_column="cp_type", control_value=CONTROL_TYPE,
                  treated_value="trt_cp"):
@@ -103,6 +117,7 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
                 )
         return np.asarray(is_control, dtype=bool)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y, **fit_params):
         """Fit ``estimator`` on the treated rows only.
 
@@ -110,18 +125,23 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         ----------
         X : DataFrame of shape (n_samples, n_features)
             Raw features including ``control_column``.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 target matrix.
+        Y : array-like or DataFrame of shape (n_samples, n_targets), or (n_samples,)
+            0/1 target matrix, or a 1-D ``y`` of two labels (binary
+            classification: ``estimator`` is fitted on its 0/1 column).
         **fit_params : dict
             Passed to ``estimator.fit``; those with one entry per row (for
-            instance a non-scored target matrix) are subset to the treated rows.
+            instance a non-scored target matrix or the drug ids) are subset
+            to the treated rows. With metadata routing enabled, each goes
+            only where it was requested (e.g.
+            ``model.set_fit_request(Y_nonscored=True)`` on the inner model).
 
         Returns
         -------
         self : object
         """
+        X = _indexable_rows(X)
         is_control = self._control_mask(X)
-        Y_checked, _ = check_multilabel_targets(Y, n_samples=len(is_control))
+        Y_checked, _ = self._check_targets(Y, n_samples=len(is_control))
         if Y_checked[is_control].any():
             warnings.warn(
                 f"{int(Y_checked[is_control].any(axis=1).sum())} control rows carry MoA labels; "
@@ -131,12 +151,14 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         treated = np.flatnonzero(~is_control)
         if treated.size == 0:
             raise ValueError("Every row of X is a control row: nothing to train on.")
+        if routing_enabled():
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
         self.estimator_ = clone(self.estimator).fit(
             _safe_indexing(X, treated),
-            _safe_indexing(Y, treated),
+            _safe_indexing(self._encoded_targets(Y), treated),
             **_check_method_params(X, fit_params, indices=treated),
         )
-        self.classes_ = np.arange(Y_checked.shape[1])
+        self.n_targets_ = Y_checked.shape[1]
         self.n_controls_dropped_ = int(is_control.sum())
         self.n_features_in_ = np.asarray(X).shape[1] if not hasattr(X, "columns") else len(X.columns)
         if isinstance(X, pd.DataFrame):
@@ -155,14 +177,33 @@ class ControlAwareClassifier(MultiLabelClassifierMixin, MetaEstimatorMixin, Base
         proba : ndarray of shape (n_samples, n_targets)
         """
         check_is_fitted(self, "estimator_")
+        X = _indexable_rows(X)
         is_control = self._control_mask(X)
-        proba = np.full((len(is_control), len(self.classes_)), PROBA_EPS)
+        proba = np.full((len(is_control), self.n_targets_), PROBA_EPS)
         treated = np.flatnonzero(~is_control)
         if treated.size:
             proba[treated] = self.estimator_.predict_proba(_safe_indexing(X, treated))
-        return proba
+        return self._proba_output(proba)
+
+    def get_metadata_routing(self):
+        """Routing of fit metadata to ``estimator`` (scikit-learn's metadata routing).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         return tags
+
+
+def _indexable_rows(X):
+    """A DataFrame as it is; any other array-like as an ndarray of its own dtype."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    return check_array(X, dtype=None, ensure_all_finite=False)

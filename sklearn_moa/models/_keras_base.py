@@ -28,13 +28,15 @@ import contextlib
 import logging
 import random
 import sys
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..utils._optional import import_optional
+from ..utils._optional import MissingOptionalDependency, import_optional
+from ..utils._prevalence import prevalence_logits
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 
 __all__ = ["KERAS_EXTRA", "KerasMoAClassifier", "check_layer_widths", "fill_keras_docs", "import_keras", "local_keras_seed"]
@@ -60,7 +62,7 @@ COMMON_PARAMETER_CONSTRAINTS = {
 # numpydoc fragment shared by the subclasses' docstrings.
 TRAINING_PARAMETERS_DOC = """early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows (random rows, seeded by
-        ``random_state``), stop when their loss has not improved for
+        ``random_state``; whole drugs when ``fit`` gets ``groups``), stop when their loss has not improved for
         ``patience`` epochs, and keep the weights of the best epoch.
     validation_fraction : float, default=0.1
         Share of the rows held out when ``early_stopping``.
@@ -78,7 +80,7 @@ TRAINING_PARAMETERS_DOC = """early_stopping : bool, default=False
         2 one line per epoch."""
 
 # numpydoc fragment: the fitted attributes every Keras model has.
-FITTED_ATTRIBUTES_DOC = """model_ : keras.Model or None
+FITTED_ATTRIBUTES_DOC = """network_ : keras.Model or None
         The trained network, or None when every target had a single class in
         training.
     history_ : dict of list
@@ -134,7 +136,7 @@ def import_keras(purpose=None):
     """
     keras = import_optional("keras", KERAS_EXTRA, purpose)
     if not hasattr(keras, "ops"):
-        raise ImportError(
+        raise MissingOptionalDependency(
             f"{purpose or 'This feature'} needs Keras 3; Keras {keras.__version__} is installed. "
             f"Install it with: pip install 'sklearn-moa[{KERAS_EXTRA}]'"
         )
@@ -227,27 +229,13 @@ class KerasMoAClassifier(MoAClassifierBase):
 
     _parameter_constraints = dict(COMMON_PARAMETER_CONSTRAINTS)
 
-    def fit(self, X, Y):
-        """Fit the network on features ``X`` and the 0/1 target matrix ``Y``.
+    __metadata_request__fit = {"groups": None}
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features (the output of the model's feature preset).
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 label indicator matrix.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        self._validate_params()
-        self._check_architecture()
-        self.model_ = None
-        self.history_ = {}
-        self.n_iter_ = 0
-        return super().fit(X, Y)
+    @property
+    def model_(self):
+        """Deprecated alias of ``network_``."""
+        warnings.warn("model_ is deprecated; use network_ (the same Keras model).", FutureWarning)
+        return self.network_
 
     def build_keras_model(self, n_features, n_outputs):
         """Build and compile the Keras network for the given sizes, without fitting.
@@ -314,13 +302,18 @@ class KerasMoAClassifier(MoAClassifierBase):
         )
         return model
 
-    def _fit_targets(self, X, Y, seeds):
+    def _fit_untrained(self):
+        self.network_ = None
+        self.history_ = {}
+        self.n_iter_ = 0
+
+    def _fit_targets(self, X, Y, seeds, groups=None):
         keras = import_keras(type(self).__name__)
         seed = int(seeds[0])
         widths = self._input_widths(self._learn_input_layout(X))
         inputs = self._network_inputs(X)
         Y = Y.astype(np.float32)
-        train, valid = self._validation_split(len(Y), seed, min_train=1)
+        train, valid = self._validation_split(len(Y), seed, groups=groups, min_train=1)
         validation_data = None
         if valid is not None:
             validation_data = (_take(inputs, valid), Y[valid])
@@ -347,7 +340,7 @@ class KerasMoAClassifier(MoAClassifierBase):
                 shuffle=True,
                 verbose=self.verbose,
             )
-        self.model_ = model
+        self.network_ = model
         self._network_shape = (widths, Y.shape[1])
         self.history_ = {name: list(values) for name, values in history.history.items()}
         self.n_iter_ = len(history.epoch)
@@ -361,7 +354,7 @@ class KerasMoAClassifier(MoAClassifierBase):
         with _inference_mode(keras):
             for start in range(0, X.shape[0], _PREDICT_CHUNK):
                 batch = _take(inputs, slice(start, start + _PREDICT_CHUNK))
-                chunks.append(keras.ops.convert_to_numpy(self.model_(batch, training=False)))
+                chunks.append(keras.ops.convert_to_numpy(self.network_(batch, training=False)))
         return np.concatenate(chunks).astype(np.float64)
 
     # -- pickling ----------------------------------------------------------------
@@ -372,17 +365,19 @@ class KerasMoAClassifier(MoAClassifierBase):
     def __getstate__(self):
         # A copy: object.__getstate__ hands out the instance's own __dict__.
         state = dict(super().__getstate__())
-        if state.get("model_") is not None:
-            state["model_"] = _SavedWeights([np.asarray(w) for w in state["model_"].get_weights()])
+        if state.get("network_") is not None:
+            state["network_"] = _SavedWeights([np.asarray(w) for w in state["network_"].get_weights()])
         return state
 
     def __setstate__(self, state):
-        saved = state.get("model_")
+        if "model_" in state:  # pickled by sklearn-moa 0.1
+            state["network_"] = state.pop("model_")
+        saved = state.get("network_")
         super().__setstate__(state)
         if isinstance(saved, _SavedWeights):
             keras = import_keras(type(self).__name__)
-            self.model_ = self._compiled_network(keras, *self._network_shape, seed=0)
-            self.model_.set_weights(saved.weights)
+            self.network_ = self._compiled_network(keras, *self._network_shape, seed=0)
+            self.network_.set_weights(saved.weights)
 
 
 class _SavedWeights:
@@ -421,12 +416,5 @@ def _take(inputs, rows):
 
 
 def _start_from_prevalence(output_layer, Y):
-    """Start the sigmoid output at each target's training prevalence.
-
-    A zero bias starts every probability at 0.5, while MoA targets are rare
-    (median prevalence about 0.2 %): the first epochs are then spent pulling
-    206 outputs down, and quick fits end no better than the prior. The
-    torch models start the same way.
-    """
-    prevalence = np.clip(Y.mean(axis=0), 1e-4, 1 - 1e-4)
-    output_layer.bias.assign(np.log(prevalence / (1 - prevalence)).astype(np.float32))
+    """Start the sigmoid output at each target's training prevalence (see ``prevalence_logits``)."""
+    output_layer.bias.assign(prevalence_logits(Y).astype(np.float32))

@@ -3,7 +3,10 @@
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.special import expit, logit
+from numbers import Integral, Real
+
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import MoAClassifierBase
 
@@ -83,6 +86,17 @@ class LogisticMoAClassifier(MoAClassifierBase):
     (2, 5)
     """
 
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "solver": [StrOptions({"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga"})],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, C=0.01, *, l1_ratio=0.0, class_weight=None, solver="lbfgs", max_iter=200,
                  tol=1e-4, n_jobs=None, random_state=None):
         self.C = C
@@ -94,25 +108,9 @@ class LogisticMoAClassifier(MoAClassifierBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, Y, **fit_params):
-        """Fit one logistic regression per target with both classes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric (scaled) features.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 target matrix.
-
-        Returns
-        -------
-        self : object
-        """
-        super().fit(X, Y, **fit_params)
-        if self.constant_targets_.all():  # _fit_targets was not called
-            self._store_coefficients(np.zeros((0, self.n_features_in_)), np.zeros(0))
-            self.n_iter_ = 0
-        return self
+    def _fit_untrained(self):
+        self._store_coefficients(np.zeros((0, self.n_features_in_)), np.zeros(0))
+        self.n_iter_ = 0
 
     def _store_coefficients(self, varying_coef, varying_intercept):
         """Full-size ``coef_``/``intercept_``; constant targets predict their prevalence."""

@@ -1,6 +1,10 @@
 """The prior baseline: every row gets each target's training prevalence."""
 
+from numbers import Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _num_samples, validate_data
 
 from ._base import MoAClassifierBase
 
@@ -11,7 +15,9 @@ class PriorClassifier(MoAClassifierBase):
     """Predict each target's (smoothed) training prevalence for every row.
 
     The floor any MoA model has to beat. On the real data this scores about
-    0.0205 on the competition metric.
+    0.0205 on the competition metric. Like
+    :class:`~sklearn.dummy.DummyClassifier`, it takes any ``X`` (raw feature
+    frames with string columns, NaN) and only counts its rows.
 
     Parameters
     ----------
@@ -36,21 +42,37 @@ class PriorClassifier(MoAClassifierBase):
     array([0.5 , 0.25])
     """
 
+    _parameter_constraints = {
+        "smoothing": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, smoothing=0.5, random_state=None):
         self.smoothing = smoothing
         self.random_state = random_state
 
-    def fit(self, X, Y, **fit_params):
-        """Store the smoothed prevalence of each target; ``X`` is only validated."""
-        self._varying_prior = np.empty(0)
-        super().fit(X, Y, **fit_params)
-        self.prior_ = self._constant_proba.copy()
-        self.prior_[~self.constant_targets_] = self._varying_prior
-        return self
+    def _validate_features(self, X, reset):
+        """Any X, as :class:`~sklearn.dummy.DummyClassifier`: only its rows are counted."""
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        return np.empty((_num_samples(X), 0))
 
     def _fit_targets(self, X, Y, seeds):
+        self.prior_ = self._constant_proba.copy()
         n_samples = Y.shape[0]
-        self._varying_prior = (Y.sum(axis=0) + self.smoothing) / (n_samples + 2.0 * self.smoothing)
+        self.prior_[~self.constant_targets_] = (
+            (Y.sum(axis=0) + self.smoothing) / (n_samples + 2.0 * self.smoothing)
+        )
+
+    def _fit_untrained(self):
+        self.prior_ = self._constant_proba.copy()
 
     def _predict_targets(self, X):
-        return np.tile(self._varying_prior, (X.shape[0], 1))
+        return np.tile(self.prior_[~self.constant_targets_], (X.shape[0], 1))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.input_tags.sparse = True
+        return tags

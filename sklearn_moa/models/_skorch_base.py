@@ -26,7 +26,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase, check_multilabel_targets
+from ..utils._prevalence import prevalence_logits
+from ..utils._targets import check_multilabel_targets
+from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
 
 __all__ = ["SkorchMoAClassifier"]
@@ -57,7 +59,7 @@ _TRAINING_PARAMETERS_DOC = """weight_decay : float, default=1e-5
         Training targets become ``y * (1 - label_smoothing) + label_smoothing / 2``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows (random rows, seeded by
-        ``random_state``), stop when their log loss (unsmoothed BCE, the
+        ``random_state``; whole drugs when ``fit`` gets ``groups``), stop when their log loss (unsmoothed BCE, the
         competition metric) has not improved for ``patience`` epochs, and keep
         the weights of the best epoch.
     validation_fraction : float, default=0.1
@@ -86,13 +88,15 @@ _RUNTIME_PARAMETERS_DOC = """pretrain_epochs : int or None, default=None
 _TRAINING_PARAMETERS_DOC = _TRAINING_PARAMETERS_DOC.replace("{runtime_parameters}", _RUNTIME_PARAMETERS_DOC)
 
 # numpydoc fragment: the fitted attributes every torch model has.
-_FITTED_ATTRIBUTES_DOC = """module_ : torch.nn.Module
+_FITTED_ATTRIBUTES_DOC = """network_ : torch.nn.Module
         The trained network (in eval mode), or None when every target had a
         single class in training.
-    history_ : skorch.History or None
-        skorch's per-epoch record of the (fine-tuning) training: ``train_loss``,
-        ``valid_loss`` with early stopping, ``dur``, per-batch losses.
-    pretrain_history_ : skorch.History or None
+    history_ : dict of list
+        Per-epoch record of the (fine-tuning) training: ``loss`` (training
+        loss), ``val_loss`` with early stopping, ``seconds``.
+    n_iter_ : int
+        Epochs run in the (fine-tuning) training.
+    pretrain_history_ : dict of list or None
         The same for the pretraining phase, when there was one.
     pretrain_targets_ : ndarray of int or None
         Columns of ``Y_nonscored`` the network was pretrained on.
@@ -171,39 +175,19 @@ class SkorchMoAClassifier(MoAClassifierBase):
 
     _parameter_constraints = dict(COMMON_PARAMETER_CONSTRAINTS)
 
+    __metadata_request__fit = {"groups": None, "Y_nonscored": None}
+
     #: ``torch.optim`` class of the training recipe; ``weight_decay`` is its argument.
     _optimizer = "Adam"
 
     #: Gradient-norm clipping of every step (None: none).
     _max_grad_norm = None
 
-    def fit(self, X, Y, Y_nonscored=None):
-        """Train the network on ``X`` and the 0/1 target matrix ``Y``.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features (the output of a feature preset).
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 label indicator matrix of the scored targets.
-        Y_nonscored : array-like or DataFrame of shape (n_samples, n_nonscored), default=None
-            0/1 non-scored targets of the same rows. When given (and
-            ``pretrain_epochs`` is not 0), the network is pretrained on them
-            and then fine-tuned on ``Y``.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        self._validate_params()
-        self._check_architecture()
-        self.module_ = None
-        self.history_ = None
-        self.pretrain_history_ = None
-        self.pretrain_targets_ = None
-        super().fit(X, Y, Y_nonscored=Y_nonscored)
-        return self
+    @property
+    def module_(self):
+        """Deprecated alias of ``network_``."""
+        warnings.warn("module_ is deprecated; use network_ (the same torch module).", FutureWarning)
+        return self.network_
 
     def _check_architecture(self):
         """Raise a ValueError for architecture parameters that do not fit together."""
@@ -231,11 +215,20 @@ class SkorchMoAClassifier(MoAClassifierBase):
             return "cuda" if torch.cuda.is_available() else "cpu"
         return self.device
 
-    def _fit_targets(self, X, Y, seeds, Y_nonscored=None):
+    def _fit_untrained(self):
+        self.network_ = None
+        self.history_ = {}
+        self.n_iter_ = 0
+        self.pretrain_history_ = None
+        self.pretrain_targets_ = None
+
+    def _fit_targets(self, X, Y, seeds, Y_nonscored=None, groups=None):
         torch = import_torch(type(self).__name__)
         seed = int(seeds[0])
+        self.pretrain_history_ = None
+        self.pretrain_targets_ = None
         pretrain_Y = self._pretraining_targets(Y_nonscored, X.shape[0])
-        train, valid = self._validation_split(X.shape[0], seed)
+        train, valid = self._validation_split(X.shape[0], seed, groups=groups)
         device = self._device()
         # astype copies: X may be a read-only memmap (joblib), which torch warns about.
         X = torch.from_numpy(X.astype(np.float32))
@@ -246,12 +239,14 @@ class SkorchMoAClassifier(MoAClassifierBase):
             if pretrain_Y is not None:
                 epochs = self.epochs if self.pretrain_epochs is None else self.pretrain_epochs
                 _start_from_prevalence(module.output, pretrain_Y[train])
-                self.pretrain_history_ = self._train(module, X, pretrain_Y, train, valid, epochs).history
+                pretrained = self._train(module, X, pretrain_Y, train, valid, epochs)
+                self.pretrain_history_ = _plain_history(pretrained.history)
                 module.reset_output(Y.shape[1])
             _start_from_prevalence(module.output, Y[train])
             net = self._train(module, X, Y, train, valid, self.epochs)
-        self.module_ = net.module_.eval()
-        self.history_ = net.history
+        self.network_ = net.module_.eval()
+        self.history_ = _plain_history(net.history)
+        self.n_iter_ = len(net.history)
 
     def _pretraining_targets(self, Y_nonscored, n_samples):
         """The informative non-scored columns as a float32 tensor, or None."""
@@ -343,25 +338,34 @@ class SkorchMoAClassifier(MoAClassifierBase):
         torch = import_torch(type(self).__name__)
         from ._torch_modules import mean_member_proba
 
-        device = next(self.module_.parameters()).device
+        device = next(self.network_.parameters()).device
         proba = []
         with torch_thread_budget(self.n_jobs), torch.inference_mode():
             for start in range(0, X.shape[0], self.batch_size):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
-                proba.append(mean_member_proba(self.module_(batch.to(device))).cpu().numpy())
+                proba.append(mean_member_proba(self.network_(batch.to(device))).cpu().numpy())
         return np.concatenate(proba)
 
 
-def _start_from_prevalence(output_layer, Y):
-    """Set the output biases to the logits of the targets' training prevalence.
+def _plain_history(history):
+    """skorch's ``History`` as a plain dict of per-epoch lists, in the suite's names.
 
-    A freshly initialised network predicts about 0.5 for every target, while
-    MoA targets have a prevalence of 0.1 % to 3 %: most of the first epochs
-    would go into learning those biases (the source networks did not do this
-    and needed their 25 epochs on 20,000 rows for it). An ensemble output
-    layer's biases, shape (k, n_outputs), all start there.
+    ``loss`` (training loss), ``val_loss`` (with early stopping) and
+    ``seconds`` per epoch, as the Keras and TabNet models record them.
+    """
+    names = {"train_loss": "loss", "valid_loss": "val_loss", "dur": "seconds"}
+    return {
+        ours: [float(value) for value in history[:, theirs]]
+        for theirs, ours in names.items()
+        if all(theirs in epoch for epoch in history)
+    }
+
+
+def _start_from_prevalence(output_layer, Y):
+    """Start the sigmoid output at each target's training prevalence (see ``prevalence_logits``).
+
+    An ensemble's output layer (biases of shape (k, n_outputs)) starts every member there.
     """
     torch = import_torch()
-    prevalence = np.clip(np.asarray(Y, dtype=np.float64).mean(axis=0), 1e-4, 1 - 1e-4)
     with torch.no_grad():
-        output_layer.bias.copy_(torch.as_tensor(np.log(prevalence / (1 - prevalence))))
+        output_layer.bias.copy_(torch.as_tensor(prevalence_logits(Y)))

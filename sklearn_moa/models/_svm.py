@@ -1,6 +1,6 @@
 """Calibrated support vector machines, one per MoA target, on a shared kernel map."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -155,8 +155,17 @@ class SVMMoAClassifier(MoAClassifierBase):
     """
 
     _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
         "kernel": [StrOptions(set(_KERNELS))],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "degree": [Interval(Integral, 1, None, closed="left")],
+        "coef0": [Real],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "calibration_folds": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
     }
 
     def __init__(self, C=1.0, *, kernel="rbf", gamma=None, degree=3, coef0=1.0, n_components=300,
@@ -174,29 +183,13 @@ class SVMMoAClassifier(MoAClassifierBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, Y, **fit_params):
-        """Map the features, then fit and calibrate one SVM per target.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric (scaled) features.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 target matrix.
-
-        Returns
-        -------
-        self : object
-        """
-        self._validate_params()
+    def _fit_untrained(self):
         self.kernel_map_ = None
-        super().fit(X, Y, **fit_params)
-        if self.constant_targets_.all():  # _fit_targets was not called
-            self._store_models(np.zeros((0, self.n_features_in_)), [])
-        return self
+        self._store_models(np.zeros((0, self.n_features_in_)), [])
 
     def _fit_targets(self, X, Y, seeds):
         seed = int(seeds[0])
+        self.kernel_map_ = None
         if self.kernel != "linear":
             self.kernel_map_ = Nystroem(
                 kernel=self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0,

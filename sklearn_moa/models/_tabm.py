@@ -45,10 +45,12 @@ class TabMClassifier(SkorchMoAClassifier):
     epochs (see ``docs/models.md``); the model zoo's quick ``tabm`` entry is
     smaller.
 
-    Early stopping holds out random rows: with replicated drugs (MoA data)
-    they share drugs with the training rows, so their loss keeps falling
-    after the loss on unseen drugs has turned; on one drug-aware fold the
-    winners' fixed-length OneCycle training did better (``docs/models.md``).
+    Early stopping holds out whole drugs when ``fit`` gets ``groups`` (drug
+    ids), else random rows: with replicated drugs (MoA data) random rows
+    share drugs with the training rows, so their loss keeps falling after
+    the loss on unseen drugs has turned; on one drug-aware fold, without
+    ``groups``, the winners' fixed-length OneCycle training did better
+    (``docs/models.md``).
 
     Parameters
     ----------

@@ -34,6 +34,9 @@ __all__ = ["TabNetMoAClassifier"]
 
 _EXTRA = "tabnet"
 
+#: Name of the validation metric in pytorch-tabnet's history ("valid_" + it).
+_METRIC_NAME = "moa_logloss"
+
 
 class TabNetMoAClassifier(MoAClassifierBase):
     """Multi-label TabNet classifier (pytorch-tabnet) for the MoA targets.
@@ -117,9 +120,9 @@ class TabNetMoAClassifier(MoAClassifierBase):
         the training rows), summing to 1.
     history_ : dict of list
         Per-epoch ``"loss"`` (training), ``"lr"``, ``"seconds"`` (wall clock)
-        and, with early stopping, ``"valid_moa_logloss"`` (the competition
-        metric on the held-out rows).
-    n_epochs_ : int
+        and, with early stopping, ``"val_loss"`` (the competition metric on
+        the held-out rows).
+    n_iter_ : int
         Epochs run.
     best_epoch_ : int or None
         Epoch whose weights were kept (with early stopping), else None.
@@ -219,32 +222,22 @@ class TabNetMoAClassifier(MoAClassifierBase):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, Y):
-        """Train the network on features ``X`` and the 0/1 target matrix ``Y``.
+    __metadata_request__fit = {"groups": None}
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 label indicator matrix.
+    @property
+    def n_epochs_(self):
+        """Deprecated alias of ``n_iter_``."""
+        warnings.warn("n_epochs_ is deprecated; use n_iter_ (epochs run).", FutureWarning)
+        return self.n_iter_
 
-        Returns
-        -------
-        self : TabNetMoAClassifier
-            The fitted estimator.
-        """
-        self._validate_params()
+    def _fit_untrained(self):
         self.network_ = None
         self.history_ = {}
-        self.n_epochs_ = 0
+        self.n_iter_ = 0
         self.best_epoch_ = None
-        super().fit(X, Y)
-        if self.network_ is None:  # every target had a single class
-            self.feature_importances_ = np.full(self.n_features_in_, 1.0 / self.n_features_in_)
-        return self
+        self.feature_importances_ = np.full(self.n_features_in_, 1.0 / self.n_features_in_)
 
-    def _fit_targets(self, X, Y, seeds):
+    def _fit_targets(self, X, Y, seeds, groups=None):
         torch = import_optional("torch", _EXTRA, type(self).__name__)
         tab_model = import_optional("pytorch_tabnet.tab_model", _EXTRA, type(self).__name__)
         from ._torch_modules import SmoothBCEWithLogitsLoss
@@ -252,7 +245,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
         seed = int(seeds[0])
         X = X.astype(np.float32)
         Y = Y.astype(np.float32)
-        train, valid = self._validation_split(X.shape[0], seed)
+        train, valid = self._validation_split(X.shape[0], seed, groups=groups)
         X_train, Y_train = X[train], Y[train]
         eval_set = [] if valid is None else [(X[valid], Y[valid])]
         parts = _tabnet_parts()
@@ -303,9 +296,8 @@ class TabNetMoAClassifier(MoAClassifierBase):
         # at ~1e-7).
         self.network_ = _as_float64(torch, inner.network.cpu()).eval()
         self.feature_importances_ = np.asarray(inner.feature_importances_, dtype=np.float64)
-        self.history_ = {name: list(values) for name, values in inner.history.history.items()}
-        self.history_["seconds"] = timer.seconds
-        self.n_epochs_ = len(self.history_["loss"])
+        self.history_ = _plain_history(inner.history.history, timer.seconds)
+        self.n_iter_ = len(self.history_["loss"])
         self.best_epoch_ = int(inner.best_epoch) if eval_set else None
 
     def _predict_targets(self, X):
@@ -317,6 +309,14 @@ class TabNetMoAClassifier(MoAClassifierBase):
                 output, _ = self.network_(batch)
                 logits.append(output.numpy())
         return expit(np.concatenate(logits))
+
+
+def _plain_history(history, seconds):
+    """pytorch-tabnet's history in the suite's names: ``loss``, ``val_loss``, ``lr``, ``seconds``."""
+    renamed = {"valid_" + _METRIC_NAME: "val_loss"}
+    plain = {renamed.get(name, name): [float(v) for v in values] for name, values in history.items()}
+    plain["seconds"] = list(seconds)
+    return plain
 
 
 def _as_float64(torch, network):
@@ -356,7 +356,7 @@ def _tabnet_parts():
     callbacks = import_optional("pytorch_tabnet.callbacks", _EXTRA, "TabNetMoAClassifier")
     from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-    metric_name = "moa_logloss"
+    metric_name = _METRIC_NAME
 
     class ValidationLogLoss(metrics.Metric):
         """The competition metric on logits; defined for single-class columns."""

@@ -5,8 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..preprocessing._presets import TWO_HEAD_PREFIXES
-from ..preprocessing._selection import names_starting_with
+from ..datasets._columns import TWO_HEAD_PREFIXES, names_starting_with
 from ._keras_base import (
     COMMON_PARAMETER_CONSTRAINTS,
     KerasMoAClassifier,
@@ -114,7 +113,8 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
 
     _parameter_constraints = {
         **COMMON_PARAMETER_CONSTRAINTS,
-        "head1_columns": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), str, tuple, list],
+        # "auto" or a name prefix: any string (StrOptions would not be disjoint from str).
+        "head1_columns": [Interval(Integral, 1, None, closed="left"), str, tuple, list],
         "head1_units": [tuple, list],
         "body_units": [tuple, list],
         "tail_units": [tuple, list],
@@ -252,7 +252,7 @@ def _split_widths(n_head1, n_features, param):
     if not 1 <= n_head1 < n_features:
         raise ValueError(
             f"{param} sends the first {n_head1} columns to head 1, but X has {n_features} "
-            "columns; each head needs at least one."
+            "feature(s); each head needs at least one."
         )
     return n_head1, n_features - n_head1
 

@@ -15,6 +15,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils._param_validation import Interval
 
+from ..utils._log_loss import binary_log_loss
 from ..utils._optional import import_optional
 from ._base import PROBA_EPS, MoAClassifierBase
 
@@ -42,9 +43,8 @@ def _held_out_log_loss(held_out, y):
     y_held_out = y[held_out]
 
     def metric(proba, _):
-        p = np.clip(proba[held_out], PROBA_EPS, 1 - PROBA_EPS)
-        loss = -np.mean(y_held_out * np.log(p) + (1 - y_held_out) * np.log(1 - p))
-        return "held_out_logloss", float(loss)
+        # Clipped as predict_proba clips, so early stopping scores what the model will predict.
+        return "held_out_logloss", float(binary_log_loss(y_held_out, proba[held_out], eps=PROBA_EPS))
 
     return metric
 
@@ -175,9 +175,21 @@ class XGBMoAClassifier(MoAClassifierBase):
 
     _parameter_constraints = {
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_depth": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+        "min_child_weight": [Interval(Real, 0, None, closed="left")],
+        "max_bin": [Interval(Integral, 2, None, closed="left")],
         "early_stopping_rounds": [Interval(Integral, 1, None, closed="left"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
+
+    def _check_architecture(self):
+        import_optional("xgboost", "xgboost", type(self).__name__)
 
     def __init__(self, n_estimators=200, *, max_depth=3, learning_rate=0.1, subsample=0.8,
                  colsample_bytree=0.6, min_child_weight=1.0, max_bin=256, early_stopping_rounds=5,
@@ -195,28 +207,9 @@ class XGBMoAClassifier(MoAClassifierBase):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, Y, **fit_params):
-        """Fit one booster per target with both classes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features.
-        Y : array-like or DataFrame of shape (n_samples, n_targets)
-            0/1 target matrix.
-
-        Returns
-        -------
-        self : object
-        """
-        self._validate_params()
-        import_optional("xgboost", "xgboost", type(self).__name__)
-        self.boosters_, self.validation_loss_, self._n_trees = [], [], []
-        super().fit(X, Y, **fit_params)
+    def _fit_untrained(self):
+        self.boosters_, self.validation_loss_ = [], []
         self.n_estimators_ = np.zeros(self.n_targets_, dtype=int)
-        self.n_estimators_[~self.constant_targets_] = self._n_trees
-        del self._n_trees
-        return self
 
     def _fit_targets(self, X, Y, seeds):
         xgb = import_optional("xgboost", "xgboost", type(self).__name__)
@@ -246,7 +239,8 @@ class XGBMoAClassifier(MoAClassifierBase):
         fitted = sorted((item for chunk in chunks for item in chunk), key=lambda item: item[0])
         self.boosters_ = [booster for _, booster, _, _ in fitted]
         self.validation_loss_ = [curve for _, _, _, curve in fitted]
-        self._n_trees = [n_trees for _, _, n_trees, _ in fitted]
+        self.n_estimators_ = np.zeros(self.n_targets_, dtype=int)
+        self.n_estimators_[~self.constant_targets_] = [n_trees for _, _, n_trees, _ in fitted]
 
     def _predict_targets(self, X):
         X32 = np.ascontiguousarray(X, dtype=np.float32)

@@ -1,8 +1,11 @@
 """k-means cluster label of each row, as one feature column."""
 
+from numbers import Integral
+
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._selection import prefixed_names
@@ -65,6 +68,17 @@ class ClusterLabels(TransformerMixin, BaseEstimator):
     ((10, 1), 2)
     """
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "columns": [None, str, "array-like"],
+        "feature_prefix": [str],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "algorithm": [StrOptions({"lloyd", "elkan"})],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self, n_clusters=5, *, columns=None, feature_prefix="cluster", n_init=1, max_iter=300,
         algorithm="lloyd", dtype="float32", random_state=None,
@@ -83,11 +97,10 @@ class ClusterLabels(TransformerMixin, BaseEstimator):
             raise ValueError(f"dtype must be 'float32' or 'float64'; got {self.dtype!r}.")
         return np.dtype(self.dtype)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit k-means on the selected columns of ``X``; ``y`` is ignored."""
         values = validate_block(self, X, self.columns, reset=True)
-        if int(self.n_clusters) < 1:
-            raise ValueError(f"n_clusters must be a positive integer; got {self.n_clusters!r}.")
         self.n_clusters_ = cap_count(
             int(self.n_clusters), values.shape[0], what="rows", param="n_clusters",
             owner=f"ClusterLabels({self.feature_prefix!r})",

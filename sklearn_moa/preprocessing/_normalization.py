@@ -1,7 +1,9 @@
 """The 2nd-place per-sample normalisation of gene and cell values."""
 
+from numbers import Real
+
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from ..datasets._validation import _show
@@ -64,11 +66,18 @@ class RowQuantileNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     array([[-2., -1.,  0.,  1.,  2.]])
     """
 
+    _parameter_constraints = {
+        "gene_columns": [None, str, "array-like"],
+        "cell_columns": [None, str, "array-like"],
+        "cell_offset": [Real],
+    }
+
     def __init__(self, gene_columns="g-", cell_columns="c-", *, cell_offset=4.0):
         self.gene_columns = gene_columns
         self.cell_columns = cell_columns
         self.cell_offset = cell_offset
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the input columns and resolve both blocks; ``y`` is ignored."""
         sizes = {}

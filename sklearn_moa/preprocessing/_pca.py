@@ -1,8 +1,11 @@
 """PCA of one feature block, with named outputs and a component count that adapts."""
 
+from numbers import Integral
+
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.decomposition import PCA
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._selection import prefixed_names
@@ -69,6 +72,15 @@ class BlockPCA(TransformerMixin, BaseEstimator):
     ((300, 10), ['cell_pca__0', 'cell_pca__1'])
     """
 
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "columns": [None, str, "array-like"],
+        "feature_prefix": [str],
+        "svd_solver": [StrOptions({"auto", "full", "covariance_eigh", "arpack", "randomized"})],
+        "whiten": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self, n_components=50, *, columns=None, feature_prefix="pca", svd_solver="auto",
         whiten=False, random_state=None,
@@ -80,6 +92,7 @@ class BlockPCA(TransformerMixin, BaseEstimator):
         self.whiten = whiten
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the PCA of the selected columns of ``X``; ``y`` is ignored."""
         values = validate_block(self, X, self.columns, reset=True)
@@ -87,8 +100,6 @@ class BlockPCA(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"BlockPCA needs at least 2 rows to estimate components; got {values.shape[0]} sample."
             )
-        if int(self.n_components) < 1:
-            raise ValueError(f"n_components must be a positive integer; got {self.n_components!r}.")
         self.n_components_ = cap_count(
             int(self.n_components), min(values.shape), what="components",
             param="n_components", owner=f"BlockPCA({self.feature_prefix!r})",

@@ -7,21 +7,15 @@ from sklearn.feature_selection import VarianceThreshold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..datasets._columns import TWO_HEAD_PREFIXES, names_starting_with
 from ..datasets._validation import _show, check_moa_features
 from ._clusters import ClusterLabels
 from ._pca import BlockPCA
 from ._rankgauss import RankGaussScaler
 from ._row_stats import RowStatistics
-from ._selection import names_starting_with
 from ._treatment import TreatmentEncoder
 
 __all__ = ["make_moa_features", "PRESETS", "TWO_HEAD_PREFIXES", "columns_by_prefix"]
-
-#: Name prefixes of the two inputs of the seed's two-head network, in the
-#: output of the ``"two_head"`` preset: head 1 takes the gene and cell PCA
-#: components (60 columns), head 2 the raw g-/c- features and the row
-#: statistics (887 columns).
-TWO_HEAD_PREFIXES = (("gene_pca__", "cell_pca__"), ("g-", "c-", "stats__"))
 
 _GENES = r"^g-"
 _CELLS = r"^c-"

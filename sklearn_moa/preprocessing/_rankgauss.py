@@ -60,6 +60,12 @@ class RankGaussScaler(QuantileTransformer):
     output_distribution = "normal"
     ignore_implicit_zeros = False
 
+    #: QuantileTransformer's constraints of the parameters this scaler exposes.
+    _parameter_constraints = {
+        name: QuantileTransformer._parameter_constraints[name]
+        for name in ("n_quantiles", "subsample", "random_state", "copy")
+    }
+
     def __init__(self, n_quantiles=100, *, subsample=None, random_state=None, copy=True):
         self.n_quantiles = n_quantiles
         self.subsample = subsample

@@ -1,7 +1,8 @@
 """Row-wise statistics of feature blocks (the seed's 15 statistics)."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._selection import prefixed_names, resolve_columns
@@ -99,6 +100,11 @@ class RowStatistics(TransformerMixin, BaseEstimator):
     ((300, 15), ['stats__g_sum', 'stats__g_mean'])
     """
 
+    _parameter_constraints = {
+        "blocks": [StrOptions({"moa"}), None, list, tuple],
+        "feature_prefix": [str],
+    }
+
     def __init__(self, blocks="moa", *, feature_prefix="stats"):
         self.blocks = blocks
         self.feature_prefix = feature_prefix
@@ -120,6 +126,7 @@ class RowStatistics(TransformerMixin, BaseEstimator):
             raise ValueError("blocks is empty.")
         return specs
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the input columns and resolve each block; ``y`` is ignored."""
         specs = self._block_specs()

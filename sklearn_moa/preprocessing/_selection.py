@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from ..datasets._columns import names_starting_with
 from ..datasets._validation import _show
 
 __all__ = ["resolve_columns", "prefixed_names", "names_starting_with"]
@@ -98,14 +99,6 @@ def resolve_columns(spec, feature_names, n_features, *, param="columns"):
             f"{n_features} columns."
         )
     return positions
-
-
-def names_starting_with(feature_names, prefixes):
-    """Positions of ``feature_names`` that start with any of ``prefixes``."""
-    prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
-    return np.asarray(
-        [i for i, n in enumerate(feature_names) if str(n).startswith(prefixes)], dtype=np.intp
-    )
 
 
 def prefixed_names(prefix, suffixes):

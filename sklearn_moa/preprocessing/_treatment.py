@@ -4,8 +4,9 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_array
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ..datasets._columns import CP_DOSES, CP_TIMES, CP_TYPES
@@ -68,6 +69,12 @@ class TreatmentEncoder(TransformerMixin, BaseEstimator):
     ['cp_time_24', 'cp_time_48', 'cp_time_72', 'cp_dose_D1', 'cp_dose_D2']
     """
 
+    _parameter_constraints = {
+        "columns": [None, str, "array-like"],
+        "encoding": [StrOptions({"ordinal", "onehot"})],
+        "categories": [StrOptions({"moa", "fit"})],
+    }
+
     def __init__(self, columns=("cp_time", "cp_dose"), *, encoding="ordinal", categories="moa"):
         self.columns = columns
         self.encoding = encoding
@@ -109,12 +116,9 @@ class TreatmentEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"X has missing (NaN) or infinite values in treatment columns: {_show(bad)}")
         return columns
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Set the vocabulary of each column; ``y`` is ignored."""
-        if self.encoding not in ("ordinal", "onehot"):
-            raise ValueError(f"encoding must be 'ordinal' or 'onehot'; got {self.encoding!r}.")
-        if self.categories not in ("moa", "fit"):
-            raise ValueError(f"categories must be 'moa' or 'fit'; got {self.categories!r}.")
         X = self._validate(X, reset=True)
         self._positions = resolve_columns(
             self.columns, getattr(self, "feature_names_in_", None), X.shape[1]

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from ..datasets._validation import _show
+from ..utils._validation import check_numeric_finite
 from ._selection import resolve_columns
 
 __all__ = ["validate_block", "cap_count"]
@@ -48,29 +48,11 @@ def validate_block(estimator, X, spec=None, *, reset, param="columns", resolve=N
         else:
             estimator._positions = np.asarray(resolve(names, X.shape[1]), dtype=np.intp)
     positions = estimator._positions
-    if is_frame:
-        block = X.iloc[:, positions]
-        non_numeric = [
-            str(c) for c, dt in zip(block.columns, block.dtypes)
-            if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)
-        ]
-        if non_numeric:
-            raise ValueError(
-                f"X has {len(non_numeric)} non-numeric columns among those selected by "
-                f"{param}: {_show(non_numeric)}"
-            )
-        values = block.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        values = X[:, positions]
-    finite = np.isfinite(values)
-    if not finite.all():
-        names = _column_names(estimator, estimator.n_features_in_)
-        bad = [names[positions[j]] for j in np.flatnonzero(~finite.all(axis=0))]
-        raise ValueError(
-            f"X has {int((~finite).sum())} NaN or infinite values in {len(bad)} columns: "
-            f"{_show(bad)}"
-        )
-    return values
+    block = X.iloc[:, positions] if is_frame else X[:, positions]
+    names = _column_names(estimator, estimator.n_features_in_)
+    return check_numeric_finite(
+        block, what=f"columns selected by {param}", columns=[names[p] for p in positions]
+    )
 
 
 def cap_count(requested, limit, *, what, param, owner):

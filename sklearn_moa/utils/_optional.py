@@ -2,7 +2,15 @@
 
 import importlib
 
-__all__ = ["import_optional"]
+__all__ = ["MissingOptionalDependency", "import_optional"]
+
+
+class MissingOptionalDependency(ImportError):
+    """An optional framework (an extra of sklearn-moa) is not installed.
+
+    A subclass of ImportError, so ``except ImportError`` still catches it;
+    tests tell it apart from a broken import of the package's own code.
+    """
 
 
 def import_optional(module, extra, purpose=None):
@@ -25,7 +33,7 @@ def import_optional(module, extra, purpose=None):
         return importlib.import_module(module)
     except ImportError as exc:
         who = f"{purpose} needs" if purpose else "This feature needs"
-        raise ImportError(
+        raise MissingOptionalDependency(
             f"{who} the optional package {module!r}, which is not installed. "
             f"Install it with: pip install 'sklearn-moa[{extra}]'"
         ) from exc

@@ -15,15 +15,14 @@ def all_estimators():
 
     Walks the ``__all__`` of the models, preprocessing and ensemble packages;
     abstract bases (names ending in ``Base`` or ``Mixin``) are left out.
-    Importing a package does not import any deep-learning framework.
+    Importing a package does not import any deep-learning framework, so an
+    ImportError here is a bug and propagates (it would otherwise drop
+    estimators from the common checks without a word).
     """
     found = {}
     for module_name in _PUBLIC_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        for name in getattr(module, "__all__", ()):
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
             obj = getattr(module, name)
             if (
                 inspect.isclass(obj)
