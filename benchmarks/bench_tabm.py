@@ -40,8 +40,7 @@ from bench_cv_memory import MB, _current_rss_bytes, _peak_rss_bytes
 
 def _epochs(fitted):
     """Epochs the network of a fitted zoo model trained (fine-tuning phase)."""
-    network = fitted.estimator_[-1]
-    return len(network.history_) if getattr(network, "history_", None) is not None else 0
+    return int(getattr(fitted.estimator_[-1], "n_iter_", 0))
 
 
 def _child(data_path, name, seed, folds, full, only_fold, epochs):
@@ -70,7 +69,7 @@ def _child(data_path, name, seed, folds, full, only_fold, epochs):
         loss = mean_columnwise_log_loss(data.targets.iloc[valid].to_numpy(),
                                         model.predict_proba(data.features.iloc[valid]))
         row = dict(log_loss=loss, fold_log_loss=[loss], fit_s=fit_s, epochs=[_epochs(model)],
-                   epoch_s=list(model.estimator_[-1].history_[:, "dur"]))
+                   epoch_s=model.estimator_[-1].history_["seconds"])
     row.update(model=name, seed=seed, cpu_s=time.process_time() - cpu, rss_before_mb=before / MB,
                peak_rss_mb=_peak_rss_bytes() / MB)
     print(json.dumps(row))
