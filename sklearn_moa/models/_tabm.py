@@ -98,7 +98,8 @@ class TabMClassifier(SkorchMoAClassifier):
         (the MoA solutions used 0.001; the paper none).
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows (random rows, seeded by
-        ``random_state``), stop when the log loss of the members' mean
+        ``random_state``; whole drugs when ``fit`` gets ``groups``), stop
+        when the log loss of the members' mean
         prediction on them has not improved for ``patience`` epochs, and keep
         the weights of the best epoch.
     validation_fraction : float, default=0.1
