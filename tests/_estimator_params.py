@@ -34,6 +34,9 @@ FAST_PARAMS = {
     "DeepInsightCNNClassifier": dict(
         resolution=4, width=2, n_blocks=(1,), epochs=1, batch_size=32, random_state=0
     ),
+    "TabMClassifier": dict(
+        k=2, d_block=8, epochs=1, batch_size=32, learning_rate=0.02, early_stopping=False, random_state=0
+    ),
     "TabNetMoAClassifier": dict(
         n_d=4, n_a=4, epochs=1, batch_size=32, virtual_batch_size=16, random_state=0
     ),

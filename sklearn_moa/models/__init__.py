@@ -17,6 +17,7 @@ from ._multistage import MultiStageNNClassifier
 from ._prior import PriorClassifier
 from ._residual_nn import ResidualNNClassifier
 from ._svm import SVMMoAClassifier
+from ._tabm import TabMClassifier
 from ._tabnet import TabNetMoAClassifier
 from ._two_head import TwoHeadNNClassifier
 from ._two_head_resnet import TwoHeadResNetClassifier
@@ -35,6 +36,7 @@ __all__ = [
     "PriorClassifier",
     "ResidualNNClassifier",
     "SVMMoAClassifier",
+    "TabMClassifier",
     "TabNetMoAClassifier",
     "TwoHeadNNClassifier",
     "TwoHeadResNetClassifier",

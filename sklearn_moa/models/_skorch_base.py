@@ -26,7 +26,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..utils._prevalence import prevalence_logits
@@ -80,7 +79,10 @@ _TRAINING_PARAMETERS_DOC = """weight_decay : float, default=1e-5
         Share of the rows held out when ``early_stopping``.
     patience : int, default=5
         Epochs without improvement before early stopping.
-    pretrain_epochs : int or None, default=None
+    {runtime_parameters}"""
+
+# numpydoc fragment: the pretraining, device and seeding parameters of every torch model.
+_RUNTIME_PARAMETERS_DOC = """pretrain_epochs : int or None, default=None
         Epochs of pretraining on the non-scored targets when ``fit`` gets
         ``Y_nonscored``; None means ``epochs``, 0 disables pretraining.
     pretrain_min_positives : int, default=1
@@ -96,6 +98,7 @@ _TRAINING_PARAMETERS_DOC = """weight_decay : float, default=1e-5
         global random state is left as it was.
     verbose : int, default=0
         0 is silent; > 0 prints skorch's table of losses per epoch."""
+_TRAINING_PARAMETERS_DOC = _TRAINING_PARAMETERS_DOC.replace("{runtime_parameters}", _RUNTIME_PARAMETERS_DOC)
 
 # numpydoc fragment: the fitted attributes every torch model has.
 _FITTED_ATTRIBUTES_DOC = """network_ : torch.nn.Module
@@ -146,12 +149,16 @@ _NONSCORED_NOTES_DOC = """The output biases start at the logits of the targets' 
 def fill_shared_doc(cls):
     """Class decorator: put the shared docstring fragments in place of their markers.
 
-    ``{training_parameters}``, ``{fitted_attributes}`` and ``{nonscored_notes}``,
-    each alone on a line indented like the rest of the docstring.
+    ``{training_parameters}`` (the training recipe and the runtime parameters),
+    ``{runtime_parameters}`` (pretraining, device, threads, seed, verbosity:
+    for a model that documents its own recipe), ``{fitted_attributes}`` and
+    ``{nonscored_notes}``, each alone on a line indented like the rest of the
+    docstring.
     """
     doc = cls.__doc__
     for marker, fragment in [
         ("{training_parameters}", _TRAINING_PARAMETERS_DOC),
+        ("{runtime_parameters}", _RUNTIME_PARAMETERS_DOC),
         ("{fitted_attributes}", _FITTED_ATTRIBUTES_DOC),
         ("{nonscored_notes}", _NONSCORED_NOTES_DOC),
     ]:
@@ -167,7 +174,16 @@ class SkorchMoAClassifier(MoAClassifierBase):
     :data:`COMMON_PARAMETER_CONSTRAINTS` plus their architecture's, and
     implement ``_build_module(n_features, n_outputs)``, returning a network
     of :mod:`sklearn_moa.models._torch_modules` (with ``output`` and
-    ``reset_output``).
+    ``reset_output``). The network returns logits of shape (batch, n_outputs),
+    or (batch, k, n_outputs) for an ensemble of ``k`` members in one network:
+    then every member is trained on the loss and ``predict_proba`` is the
+    mean of the members' probabilities.
+
+    Optional hooks: ``_fit_input_statistics(X_train)`` learns what the
+    network's input layer needs from the training rows before
+    ``_build_module`` is called (TabM's piecewise-linear bins);
+    ``_optimizer`` names the ``torch.optim`` class and ``_max_grad_norm``
+    clips the gradients' norm (None: no clipping).
     """
 
     _parameter_constraints = dict(COMMON_PARAMETER_CONSTRAINTS)
@@ -176,6 +192,12 @@ class SkorchMoAClassifier(MoAClassifierBase):
 
     #: Share of the OneCycle schedule spent warming up.
     _onecycle_pct_start = ONECYCLE_PCT_START
+
+    #: ``torch.optim`` class of the training recipe; ``weight_decay`` is its argument.
+    _optimizer = "Adam"
+
+    #: Gradient-norm clipping of every step (None: none).
+    _max_grad_norm = None
 
     @property
     def module_(self):
@@ -200,6 +222,9 @@ class SkorchMoAClassifier(MoAClassifierBase):
     def _build_module(self, n_features, n_outputs):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _fit_input_statistics(self, X_train):
+        """Learn what the network's input layer needs from the training rows (a float32 tensor)."""
+
     def _device(self):
         return resolve_torch_device(self.device, type(self).__name__)
 
@@ -222,6 +247,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
         X = torch.from_numpy(X.astype(np.float32))
         with local_torch_seed(seed), torch_thread_budget(self.n_jobs):
             n_outputs = Y.shape[1] if pretrain_Y is None else pretrain_Y.shape[1]
+            self._fit_input_statistics(X[train])
             module = self._build_module(X.shape[1], n_outputs)
             if pretrain_Y is not None:
                 epochs = self.epochs if self.pretrain_epochs is None else self.pretrain_epochs
@@ -295,7 +321,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
             module=module,
             criterion=SmoothBCEWithLogitsLoss,
             criterion__smoothing=self.label_smoothing,
-            optimizer=torch.optim.Adam,
+            optimizer=getattr(torch.optim, self._optimizer),
             optimizer__weight_decay=self.weight_decay,
             lr=learning_rate,
             max_epochs=epochs,
@@ -314,7 +340,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
         return net
 
     def _callbacks(self, epochs, n_train, learning_rate, has_valid, patience=None):
-        from skorch.callbacks import EarlyStopping, LRScheduler
+        from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
         from torch.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 
         from ._torch_modules import count_batches
@@ -347,6 +373,9 @@ class SkorchMoAClassifier(MoAClassifierBase):
                     patience=PLATEAU_PATIENCE,
                 ),
             ))
+        if self._max_grad_norm is not None:
+            callbacks.append(("gradient_clipping",
+                              GradientNormClipping(gradient_clip_value=self._max_grad_norm)))
         if self.early_stopping and has_valid:
             callbacks.append((
                 "early_stopping",
@@ -361,15 +390,21 @@ class SkorchMoAClassifier(MoAClassifierBase):
         return self._module_proba(self.network_, X)
 
     def _module_proba(self, module, X):
-        """Sigmoid of ``module``'s logits on the rows of the ndarray ``X``, batch by batch."""
+        """Probabilities of ``module`` on the rows of the ndarray ``X``, batch by batch.
+
+        The sigmoid of its logits, averaged over the members of k-member
+        (TabM) logits.
+        """
         torch = import_torch(type(self).__name__)
+        from ._torch_modules import mean_member_proba
+
         device = next(module.parameters()).device
-        logits = []
+        proba = []
         with torch_thread_budget(self.n_jobs), torch.inference_mode():
             for start in range(0, X.shape[0], self.batch_size):
                 batch = torch.from_numpy(X[start : start + self.batch_size].astype(np.float32))
-                logits.append(module(batch.to(device)).cpu().numpy())
-        return expit(np.concatenate(logits).astype(np.float64))
+                proba.append(mean_member_proba(module(batch.to(device))).cpu().numpy())
+        return np.concatenate(proba)
 
 
     # -- saving --------------------------------------------------------------------
@@ -511,7 +546,10 @@ def _plain_history(history):
 
 
 def _start_from_prevalence(output_layer, Y):
-    """Start the sigmoid output at each target's training prevalence (see ``prevalence_logits``)."""
+    """Start the sigmoid output at each target's training prevalence (see ``prevalence_logits``).
+
+    An ensemble's output layer (biases of shape (k, n_outputs)) starts every member there.
+    """
     torch = import_torch()
     with torch.no_grad():
         output_layer.bias.copy_(torch.as_tensor(prevalence_logits(Y)))

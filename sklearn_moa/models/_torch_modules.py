@@ -20,6 +20,8 @@ __all__ = [
     "WeightNormLinear",
     "WeightNormConv1d",
     "SmoothBCEWithLogitsLoss",
+    "ensemble_log_loss",
+    "mean_member_proba",
     "BatchIterator",
     "count_batches",
     "DenseNet",
@@ -99,6 +101,13 @@ class SmoothBCEWithLogitsLoss(nn.Module):
     MoA solutions' ``SmoothBCEwLogits``). In eval mode the loss is the plain
     mean binary log loss, so skorch's ``valid_loss`` is the competition metric
     (up to clipping) and early stopping monitors the right quantity.
+
+    Logits of shape (batch, k, n_outputs) are those of an ensemble of ``k``
+    members in one network (TabM). In training each member is trained on its
+    own: the loss is the mean of the members' losses, not the loss of their
+    mean prediction (the TabM paper insists on this). In eval mode the loss
+    is that of the ensemble's prediction, the mean of the members'
+    probabilities, which is what ``predict_proba`` returns.
     """
 
     def __init__(self, smoothing=0.0):
@@ -106,9 +115,35 @@ class SmoothBCEWithLogitsLoss(nn.Module):
         self.smoothing = smoothing
 
     def forward(self, logits, targets):
-        if self.training and self.smoothing:
-            targets = targets * (1.0 - self.smoothing) + 0.5 * self.smoothing
+        members = logits.dim() == targets.dim() + 1
+        if members:
+            targets = targets.unsqueeze(1)
+        if self.training:
+            if self.smoothing:
+                targets = targets * (1.0 - self.smoothing) + 0.5 * self.smoothing
+            return F.binary_cross_entropy_with_logits(logits, targets.expand_as(logits))
+        if members:
+            return ensemble_log_loss(logits, targets.squeeze(1))
         return F.binary_cross_entropy_with_logits(logits, targets)
+
+
+def ensemble_log_loss(logits, targets):
+    """Mean binary log loss of the mean of ``k`` members' sigmoid probabilities.
+
+    ``logits`` has shape (batch, k, n_outputs), ``targets`` (batch, n_outputs).
+    The log of the mean probability is a log-sum-exp of the members' log
+    sigmoids: no probability is rounded to 0 or 1 on the way.
+    """
+    log_k = math.log(logits.shape[1])
+    log_p = torch.logsumexp(F.logsigmoid(logits), dim=1) - log_k
+    log_not_p = torch.logsumexp(F.logsigmoid(-logits), dim=1) - log_k
+    return -(targets * log_p + (1.0 - targets) * log_not_p).mean()
+
+
+def mean_member_proba(logits):
+    """Probabilities from logits: the sigmoid, averaged over the members axis of 3-D logits."""
+    proba = torch.sigmoid(logits.double())
+    return proba.mean(dim=1) if proba.dim() == 3 else proba
 
 
 def count_batches(n_samples, batch_size):
