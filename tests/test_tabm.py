@@ -93,7 +93,7 @@ def test_paper_training_recipe():
         32, 512, 0.1, 2e-3, 3e-4
     )
     assert model._optimizer == "AdamW" and model._max_grad_norm == 1.0
-    names = [name for name, _ in model._callbacks(epochs=3, n_train=100)]
+    names = [name for name, _ in model._callbacks(epochs=3, n_train=100, learning_rate=2e-3, has_valid=True)]
     assert names == ["gradient_clipping", "early_stopping"]
 
 

@@ -208,16 +208,19 @@ class TabMClassifier(SkorchMoAClassifier):
         import_optional("rtdl_num_embeddings", TABM_EXTRA, type(self).__name__)
 
     def _fit_input_statistics(self, X_train):
-        from ._tabm_network import make_num_embeddings
+        from ._tabm_network import quantile_bins
 
-        # Built here, where the training rows are known (the bins); the
-        # network takes it over in _build_module.
-        self._num_embeddings = make_num_embeddings(self.num_embeddings, X_train, self.d_embedding, self.n_bins)
+        # The piecewise-linear bins come from the training rows; kept as arrays
+        # so that a saved model rebuilds the same network (_build_module).
+        self._embedding_bins = None
+        if self.num_embeddings == "piecewise_linear":
+            self._embedding_bins = [edges.numpy() for edges in quantile_bins(X_train, self.n_bins)]
 
     def _build_module(self, n_features, n_outputs):
-        from ._tabm_network import TabMNet
+        from ._tabm_network import TabMNet, make_num_embeddings
 
-        embeddings, self._num_embeddings = self._num_embeddings, None
+        embeddings = make_num_embeddings(self.num_embeddings, n_features, self.d_embedding,
+                                         getattr(self, "_embedding_bins", None))
         with_embeddings = embeddings is not None
         n_blocks = self.n_blocks if self.n_blocks is not None else (2 if with_embeddings else 3)
         # tabm.TabM.make's rule: "normal" scalings after embeddings, random signs on raw features.

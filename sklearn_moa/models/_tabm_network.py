@@ -7,6 +7,7 @@ time; :class:`~sklearn_moa.models.TabMClassifier` imports it only inside
 
 import warnings
 
+import numpy as np
 import rtdl_num_embeddings
 import tabm
 import torch
@@ -58,16 +59,17 @@ def quantile_bins(X, n_bins):
     return bins
 
 
-def make_num_embeddings(kind, X_train, d_embedding, n_bins):
+def make_num_embeddings(kind, n_features, d_embedding, bins=None):
     """The numerical feature embeddings of TabM with embeddings (TabM-dagger in the paper).
 
     Parameters
     ----------
     kind : {"piecewise_linear", "periodic"} or None
-    X_train : torch.Tensor of shape (n_samples, n_features)
-        The training rows (bins of the piecewise-linear embeddings).
+    n_features : int
     d_embedding : int
-    n_bins : int
+    bins : list of 1-D array, default=None
+        Bin edges of each feature (:func:`quantile_bins` of the training
+        rows); needed for ``"piecewise_linear"``.
 
     Returns
     -------
@@ -76,11 +78,12 @@ def make_num_embeddings(kind, X_train, d_embedding, n_bins):
     if kind is None:
         return None
     if kind == "periodic":
-        return rtdl_num_embeddings.PeriodicEmbeddings(X_train.shape[1], d_embedding=d_embedding, lite=False)
+        return rtdl_num_embeddings.PeriodicEmbeddings(n_features, d_embedding=d_embedding, lite=False)
     with warnings.catch_warnings():
         # A binary feature (a one-hot treatment column) has two edges, one bin:
         # rtdl_num_embeddings warns that this is min-max scaling, which is right.
         warnings.filterwarnings("ignore", message=r"The \d+-th feature has just two bin edges")
         return rtdl_num_embeddings.PiecewiseLinearEmbeddings(
-            quantile_bins(X_train, n_bins), d_embedding, activation=False, version="B"
+            [torch.as_tensor(np.asarray(edges, dtype=np.float32)) for edges in bins], d_embedding,
+            activation=False, version="B",
         )
