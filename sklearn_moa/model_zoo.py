@@ -83,11 +83,15 @@ class ModelSpec:
 # 10 times higher learning rate and fewer epochs; the CNN's dense layers stay
 # at 512 and 256 units in its full settings too (with the blog's 2048 and 1048
 # it still scored worse than the prior), and the two-head network's quick
-# settings already have its full size.
+# settings already have its full size. The CNN also gets the label smoothing
+# (0.001) of the blog's two-head network and of the torch solutions: on
+# make_moa(6000), 3-fold drug-aware CV, quick settings, its OOF log loss went
+# from 0.01915 to 0.01896 (seed 0) and from 0.01859 to 0.01842 (seed 1).
 TWO_HEAD_QUICK = dict(head1_dropout=0.2, body_dropout=0.5, epochs=4, batch_size=128,
                       learning_rate=1e-3)
 TWO_HEAD_FULL = TWO_HEAD_QUICK
-CNN1D_QUICK = dict(dense_units=(512, 256), dropout=0.5, epochs=10, learning_rate=1e-3)
+CNN1D_QUICK = dict(dense_units=(512, 256), dropout=0.5, epochs=10, learning_rate=1e-3,
+                   label_smoothing=0.001)
 CNN1D_FULL = CNN1D_QUICK
 TABNET_QUICK = dict(epochs=10, batch_size=256)
 TABNET_FULL = {}

@@ -48,7 +48,7 @@ def test_blog_settings_are_the_published_configurations():
     assert (two_head.head1_units, two_head.body_units) == ((512, 256), (512, 512, 256, 256))
     cnn = _final(build_model("cnn1d", settings="blog"))
     assert (cnn.filters, cnn.dense_units, cnn.epochs, cnn.batch_size, cnn.learning_rate,
-            cnn.dropout) == ((32, 16, 8), (2048, 1048), 20, 300, 1e-4, 0.0)
+            cnn.dropout, cnn.label_smoothing) == ((32, 16, 8), (2048, 1048), 20, 300, 1e-4, 0.0, 0.0)
     tabnet = _final(build_model("tabnet", settings="blog"))
     assert (tabnet.epochs, tabnet.batch_size, tabnet.learning_rate) == (200, 1024, 2e-2)
     # The blog's TabNet features: 600 gene and 50 cell PCA components.
