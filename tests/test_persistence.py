@@ -482,3 +482,26 @@ def test_a_control_aware_pickle_of_0_1_predicts(data):
     del model.n_targets_
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict_proba(data.test_features), expected)
+
+
+@pytest.mark.parametrize("kind", ["single", "multistage"])
+def test_saved_weights_that_do_not_fit_the_network_are_refused_by_name(kind):
+    pytest.importorskip("skorch")
+    from sklearn_moa.models import MultiStageNNClassifier, ResidualNNClassifier
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(40, 5), (rng.rand(40, 3) < 0.4).astype(int)
+    if kind == "single":
+        model = ResidualNNClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, Y)
+    else:
+        model = MultiStageNNClassifier(hidden_layer_sizes=(4, 4), stage3_hidden_layer_sizes=(4,), cv=2,
+                                       epochs=1, random_state=0).fit(X, Y)
+    state = pickle.loads(pickle.dumps(model.__getstate__()))
+    # A forged or mismatched file: the first layer's weights lose a column.
+    weights = state["_module_state"] if kind == "single" else state["stages_"][0].modules[0]
+    first = next(key for key, value in weights.items() if np.ndim(value) == 2)
+    weights[first] = weights[first][:, :-1]
+    restored = type(model).__new__(type(model))
+    expected = "network" if kind == "single" else "scored stage"
+    with pytest.raises(ValueError, match=f"saved weights of the {expected} do not fit the {type(model).__name__}"):
+        restored.__setstate__(state)
