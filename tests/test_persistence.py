@@ -494,7 +494,7 @@ def test_saved_weights_that_do_not_fit_the_network_are_refused_by_name(kind):
     if kind == "single":
         model = ResidualNNClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, Y)
     else:
-        model = MultiStageNNClassifier(hidden_layer_sizes=(4, 4), stage3_hidden_layer_sizes=(4,), cv=2,
+        model = MultiStageNNClassifier(hidden_layer_sizes=(4,), stage3_hidden_layer_sizes=(4,), dropout=0.1, cv=2,
                                        epochs=1, random_state=0).fit(X, Y)
     state = pickle.loads(pickle.dumps(model.__getstate__()))
     # A forged or mismatched file: the first layer's weights lose a column.
