@@ -22,6 +22,8 @@ from sklearn_moa.model_selection._checkpoint import CheckpointError
 from sklearn_moa.model_zoo import MODEL_ZOO, build_model
 from sklearn_moa.models import PriorClassifier
 
+from .conftest import write_kaggle_files
+
 # Tiny data: the full-size presets keep fewer PCA components than they ask for, and say so.
 pytestmark = pytest.mark.filterwarnings("ignore:BlockPCA.*n_components:UserWarning")
 
@@ -43,12 +45,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def kaggle_dir(data, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("lish-moa")
-    data.features.to_csv(folder / "train_features.csv")
-    data.targets.to_csv(folder / "train_targets_scored.csv")
-    data.drugs.to_frame().to_csv(folder / "train_drug.csv")
-    data.test_features.to_csv(folder / "test_features.csv")
-    return folder
+    return write_kaggle_files(data, tmp_path_factory.mktemp("lish-moa"), nonscored=False)
 
 
 @pytest.fixture(scope="module")
