@@ -17,6 +17,8 @@ Run::
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_nonscored_pretraining.py --data-seeds 0
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_nonscored_pretraining.py --data-seeds 1
     python benchmarks/bench_nonscored_pretraining.py --rows 3000 --folds 3 --data-seeds 0
+    # the same without weight decay (the zoo's default is 1e-5):
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_nonscored_pretraining.py --weight-decay 0
 """
 
 import argparse
@@ -62,6 +64,8 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--models", default="residual_nn")
     parser.add_argument("--data-seeds", default="0,1", help="make_moa seeds (the model seed follows)")
+    parser.add_argument("--weight-decay", type=float, default=None,
+                        help="the network's weight_decay (default: the zoo's)")
     args = parser.parse_args(argv)
 
     for data_seed in (int(s) for s in args.data_seeds.split(",")):
@@ -74,8 +78,11 @@ def main(argv=None):
             for pretrain in (False, True):
                 fit_params = {f"{step}__Y_nonscored": data.nonscored_targets} if pretrain else None
                 wall, cpu = time.perf_counter(), time.process_time()
+                model = build_model(name, random_state=data_seed)
+                if args.weight_decay is not None:
+                    model.set_params(**{f"estimator__{step}__weight_decay": args.weight_decay})
                 result = cross_validate_moa(
-                    build_model(name, random_state=data_seed), data.features, data.targets,
+                    model, data.features, data.targets,
                     groups=data.drugs, cv=args.folds, fit_params=fit_params, random_state=0,
                     return_estimators=pretrain,
                 )

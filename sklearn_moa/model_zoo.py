@@ -312,9 +312,13 @@ def _xgboost(full, random_state):
                           XGBMoAClassifier(random_state=random_state, **quick))
 
 
-#: Members of ``winners_blend``: the strongest single models of the zoo. The
-#: 1st place's 3-stage NN and two-head ResNet and TabM join here once merged.
-WINNERS_BLEND_MEMBERS = ("residual_nn", "deep_cnn", "tabnet", "deepinsight_cnn")
+#: Members of ``winners_blend``: the models of the winning solutions, the 1st
+#: place's (residual NN, 3-stage NN, two-head ResNet, TabNet, DeepInsight CNN)
+#: and the 2nd place's CNN. The SLSQP weights decide how much each counts; a
+#: weak member gets a weight near 0. TabM (not a 2020 model) joins through
+#: ``build_winners_blend(members=[..., "tabm"])``.
+WINNERS_BLEND_MEMBERS = ("residual_nn", "deep_cnn", "tabnet", "deepinsight_cnn", "multistage_nn",
+                         "two_head_resnet")
 
 
 def build_winners_blend(members=None, *, weights="optimize", settings=None, full=False,

@@ -23,6 +23,17 @@ def toy_multilabel(n=120, n_features=12, n_targets=4, *, threshold=0.8, noise=0.
     return X, Y
 
 
+def write_kaggle_files(data, folder, *, nonscored=True):
+    """Write ``data`` (a make_moa bunch) as the Kaggle files of ``folder``; return it."""
+    data.features.to_csv(folder / "train_features.csv")
+    data.targets.to_csv(folder / "train_targets_scored.csv")
+    if nonscored:
+        data.nonscored_targets.to_csv(folder / "train_targets_nonscored.csv")
+    data.drugs.to_frame().to_csv(folder / "train_drug.csv")
+    data.test_features.to_csv(folder / "test_features.csv")
+    return folder
+
+
 def _rows(data, rows):
     return data.iloc[rows] if hasattr(data, "iloc") else np.asarray(data)[rows]
 

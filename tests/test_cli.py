@@ -15,6 +15,8 @@ from sklearn_moa.datasets import make_moa
 from sklearn_moa.model_zoo import MODEL_ZOO
 from sklearn_moa.models import PriorClassifier
 
+from .conftest import write_kaggle_files
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -24,13 +26,7 @@ def data():
 @pytest.fixture(scope="module")
 def kaggle_dir(data, tmp_path_factory):
     """A Kaggle-layout folder of tiny synthetic data."""
-    folder = tmp_path_factory.mktemp("lish-moa")
-    data.features.to_csv(folder / "train_features.csv")
-    data.targets.to_csv(folder / "train_targets_scored.csv")
-    data.nonscored_targets.to_csv(folder / "train_targets_nonscored.csv")
-    data.drugs.to_frame().to_csv(folder / "train_drug.csv")
-    data.test_features.to_csv(folder / "test_features.csv")
-    return folder
+    return write_kaggle_files(data, tmp_path_factory.mktemp("lish-moa"))
 
 
 @pytest.fixture(scope="module")

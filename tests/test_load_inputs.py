@@ -11,6 +11,8 @@ import pytest
 from sklearn_moa.cli import main
 from sklearn_moa.datasets import load_moa, make_moa
 
+from .conftest import write_kaggle_files
+
 FILES = ["train_features.csv", "train_targets_scored.csv", "train_targets_nonscored.csv",
          "train_drug.csv", "test_features.csv"]
 
@@ -22,13 +24,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def plain_dir(data, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("lish-moa")
-    data.features.to_csv(folder / "train_features.csv")
-    data.targets.to_csv(folder / "train_targets_scored.csv")
-    data.nonscored_targets.to_csv(folder / "train_targets_nonscored.csv")
-    data.drugs.to_frame().to_csv(folder / "train_drug.csv")
-    data.test_features.to_csv(folder / "test_features.csv")
-    return folder
+    return write_kaggle_files(data, tmp_path_factory.mktemp("lish-moa"))
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from sklearn_moa.model_selection._checkpoint import CheckpointError
 from sklearn_moa.model_zoo import MODEL_ZOO, build_model
 from sklearn_moa.models import PriorClassifier
 
+from .conftest import write_kaggle_files
+
 # Tiny data: the full-size presets keep fewer PCA components than they ask for, and say so.
 pytestmark = pytest.mark.filterwarnings("ignore:BlockPCA.*n_components:UserWarning")
 
@@ -43,12 +45,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def kaggle_dir(data, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("lish-moa")
-    data.features.to_csv(folder / "train_features.csv")
-    data.targets.to_csv(folder / "train_targets_scored.csv")
-    data.drugs.to_frame().to_csv(folder / "train_drug.csv")
-    data.test_features.to_csv(folder / "test_features.csv")
-    return folder
+    return write_kaggle_files(data, tmp_path_factory.mktemp("lish-moa"), nonscored=False)
 
 
 @pytest.fixture(scope="module")
@@ -482,3 +479,26 @@ def test_a_control_aware_pickle_of_0_1_predicts(data):
     del model.n_targets_
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict_proba(data.test_features), expected)
+
+
+@pytest.mark.parametrize("kind", ["single", "multistage"])
+def test_saved_weights_that_do_not_fit_the_network_are_refused_by_name(kind):
+    pytest.importorskip("skorch")
+    from sklearn_moa.models import MultiStageNNClassifier, ResidualNNClassifier
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(40, 5), (rng.rand(40, 3) < 0.4).astype(int)
+    if kind == "single":
+        model = ResidualNNClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, Y)
+    else:
+        model = MultiStageNNClassifier(hidden_layer_sizes=(4,), stage3_hidden_layer_sizes=(4,), dropout=0.1, cv=2,
+                                       epochs=1, random_state=0).fit(X, Y)
+    state = pickle.loads(pickle.dumps(model.__getstate__()))
+    # A forged or mismatched file: the first layer's weights lose a column.
+    weights = state["_module_state"] if kind == "single" else state["stages_"][0].modules[0]
+    first = next(key for key, value in weights.items() if np.ndim(value) == 2)
+    weights[first] = weights[first][:, :-1]
+    restored = type(model).__new__(type(model))
+    expected = "network" if kind == "single" else "scored stage"
+    with pytest.raises(ValueError, match=f"saved weights of the {expected} do not fit the {type(model).__name__}"):
+        restored.__setstate__(state)

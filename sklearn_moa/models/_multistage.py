@@ -400,19 +400,9 @@ class MultiStageNNClassifier(SkorchMoAClassifier):
 
     def _rebuild_stage_module(self, stage, weights):
         """One of ``stage``'s networks, built from its sizes and given ``weights``."""
-        torch = import_torch(type(self).__name__)
         n_features, n_outputs, hidden_layer_sizes = stage.sizes
-        with local_torch_seed(0):  # the initial weights are overwritten: leave torch's RNG alone
-            module = self._build_module(int(n_features), int(n_outputs), hidden_layer_sizes)
-        tensors = {key: torch.from_numpy(np.array(value)) for key, value in weights.items()}
-        try:
-            module.load_state_dict(tensors, strict=True)
-        except RuntimeError as exc:
-            raise ValueError(
-                f"The saved weights of the {stage.name} stage do not fit the "
-                f"{type(self).__name__} network its parameters build: {str(exc).splitlines()[0]}"
-            ) from None
-        return module.eval()
+        return self._rebuild_module(weights, int(n_features), int(n_outputs), hidden_layer_sizes,
+                                    what=f"{stage.name} stage")
 
     def _stage_proba(self, stage, X):
         return np.mean([self._module_proba(module, X) for module in stage.modules], axis=0)

@@ -441,19 +441,23 @@ class SkorchMoAClassifier(MoAClassifierBase):
         if weights is not None:
             setattr(self, attribute, self._rebuild_module(weights))
 
-    def _rebuild_module(self, weights):
-        """The fitted network, built by ``_build_module`` and given ``weights``."""
+    def _rebuild_module(self, weights, *sizes, what="network"):
+        """A fitted network rebuilt from its saved ``weights`` (a dict of arrays).
+
+        ``_build_module(*sizes)`` builds it (default sizes: those recorded at
+        fit); ``what`` names it in the error raised when the weights do not fit.
+        """
         torch = import_torch(type(self).__name__)
-        n_features, n_outputs = self._module_sizes
+        sizes = sizes or tuple(int(n) for n in self._module_sizes)
         with local_torch_seed(0):  # the initial weights are overwritten: leave torch's RNG alone
-            module = self._build_module(int(n_features), int(n_outputs))
+            module = self._build_module(*sizes)
         tensors = {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}
         try:
             module.load_state_dict(tensors, strict=True)
         except RuntimeError as exc:
             raise ValueError(
-                f"The saved weights do not fit the {type(self).__name__} network its parameters "
-                f"build: {str(exc).splitlines()[0]}"
+                f"The saved weights of the {what} do not fit the {type(self).__name__} network "
+                f"its parameters build: {str(exc).splitlines()[0]}"
             ) from None
         return module.eval()
 
