@@ -86,6 +86,18 @@ def test_full_flag_is_the_full_settings_and_blog_defaults_to_full():
         assert _described(build_model(name)) != full
 
 
+def test_quick_svm_and_tabnet_read_the_principal_components_of_the_winners_features():
+    svm = build_model("svm")
+    assert (_final(svm).kernel, _final(svm).C) == ("linear", 0.01)
+    names = ["svm"] + (["tabnet"] if _installed("tabnet") else [])
+    for name in names:
+        features = build_model(name).estimator.steps[0][1]
+        assert type(features.steps[-1][1]).__name__ == "PCA"
+        assert features.steps[-1][1].n_components == 150
+    # Full settings keep the RBF kernel map.
+    assert _final(build_model("svm", settings="full")).kernel == "rbf"
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(settings="fast"), "Unknown settings 'fast'; choose one of quick, full, blog"),
     (dict(settings="blog", full=True), "full=True .* settings='blog'"),

@@ -128,6 +128,20 @@ def test_early_stopping_keeps_the_best_epoch():
     assert model.n_iter_ < 8
 
 
+def test_validation_loss_is_the_log_loss_of_the_predictions():
+    # Rare targets: without the prevalence offset the monitored loss was that
+    # of probabilities near 0.5 (about 0.69), not of what the model predicts.
+    X, Y = _data(n=200, threshold=1.5)
+    model = TabNetMoAClassifier(
+        **dict(SMALL, epochs=4), early_stopping=True, patience=4, random_state=0
+    ).fit(X, Y)
+    seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=1)[0])
+    _, valid = model._validation_split(len(X), seed)
+    monitored = model.history_["val_loss"][model.best_epoch_]
+    assert mean_columnwise_log_loss(Y[valid], model.predict_proba(X[valid])) == pytest.approx(monitored, rel=1e-4)
+    assert monitored < 0.4
+
+
 def test_label_smoothing_loss():
     from sklearn_moa.models._torch_modules import SmoothBCEWithLogitsLoss
 

@@ -17,6 +17,7 @@ of it leaks into the estimator's parameters or the global random state.
 import contextlib
 import functools
 import io
+import threading
 import time
 import warnings
 from numbers import Integral, Real
@@ -38,6 +39,13 @@ _EXTRA = "tabnet"
 
 #: Name of the validation metric in pytorch-tabnet's history ("valid_" + it).
 _METRIC_NAME = "moa_logloss"
+
+#: The logit offset of the fit running in this thread, read by the validation
+#: metric: pytorch-tabnet instantiates a metric from its name, through the
+#: direct subclasses of its ``Metric``, so a metric cannot carry a fit's state
+#: itself (a subclass made per fit is never found: the base class was used,
+#: without the offset, until this was fixed).
+_fit_state = threading.local()
 
 
 class TabNetMoAClassifier(MoAClassifierBase):
@@ -263,13 +271,12 @@ class TabNetMoAClassifier(MoAClassifierBase):
         # target's training prevalence, starts the outputs there (see Notes).
         self.logit_offset_ = prevalence_logits(Y_train)
         parts = _tabnet_parts()
-        metric = type("ValidationLogLoss", (parts.ValidationLogLoss,), {"offset": self.logit_offset_})
         timer = parts.EpochTimer()
         callbacks = [timer, parts.NonFiniteLossGuard(type(self).__name__)]
         if self.lr_schedule == "plateau":
             monitor = "valid_" + parts.metric_name if eval_set else "loss"
             callbacks.append(parts.PlateauSchedule(monitor))
-        with local_torch_seed(seed), _quiet(self.verbose):
+        with local_torch_seed(seed), _quiet(self.verbose), _validation_offset(self.logit_offset_):
             inner = tab_model.TabNetRegressor(
                 n_d=self.n_d,
                 n_a=self.n_a,
@@ -291,7 +298,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
                 Y_train,
                 eval_set=eval_set,
                 eval_name=["valid"] if eval_set else None,
-                eval_metric=[metric] if eval_set else None,
+                eval_metric=[parts.ValidationLogLoss] if eval_set else None,
                 # A fresh module is in training mode: it always smooths, as TabNet's loss must.
                 loss_fn=_OffsetLoss(SmoothBCEWithLogitsLoss(self.label_smoothing),
                                     torch.as_tensor(self.logit_offset_, dtype=torch.float32)),
@@ -407,6 +414,17 @@ def _as_float64(torch, network):
 
 
 @contextlib.contextmanager
+def _validation_offset(offset):
+    """Hand ``offset`` to the validation metric of the fit running in this thread."""
+    previous = getattr(_fit_state, "offset", None)
+    _fit_state.offset = offset
+    try:
+        yield
+    finally:
+        _fit_state.offset = previous
+
+
+@contextlib.contextmanager
 def _quiet(verbose):
     """Silence pytorch-tabnet's warnings, and its prints unless ``verbose``."""
     with warnings.catch_warnings():
@@ -432,9 +450,7 @@ def _tabnet_parts():
     metric_name = _METRIC_NAME
 
     class ValidationLogLoss(metrics.Metric):
-        """The competition metric on logits plus ``offset`` (NaN for non-finite logits); defined for single-class columns."""
-
-        offset = 0.0
+        """The competition metric on logits plus the fit's offset (NaN for non-finite logits); defined for single-class columns."""
 
         def __init__(self):
             self._name = metric_name
@@ -443,7 +459,7 @@ def _tabnet_parts():
         def __call__(self, y_true, y_score):
             if not np.isfinite(y_score).all():  # diverged: NonFiniteLossGuard names the epoch
                 return float("nan")
-            return mean_columnwise_log_loss(y_true, expit(y_score + self.offset))
+            return mean_columnwise_log_loss(y_true, expit(y_score + _fit_state.offset))
 
     class PlateauSchedule(callbacks.Callback):
         """The blog post's ReduceLROnPlateau(factor=0.9, patience=5, min_lr=1e-5) on ``monitor``."""
