@@ -285,12 +285,17 @@ def _round_trip(estimator, tmp_path, **kwargs):
 def test_every_zoo_model_round_trips_with_identical_predictions(name, data, tmp_path):
     model = _quick(name).fit(data.features, data.targets)
     restored = _round_trip(model, tmp_path)
-    np.testing.assert_array_equal(restored.predict_proba(data.test_features),
-                                  model.predict_proba(data.test_features))
+    # Equal up to float round-off: with a PCA step (quick svm and tabnet) a
+    # loaded model differed by at most 2.8e-17 in 29 of 12,360 entries (the
+    # same arrays, other BLAS code paths for freshly read buffers; not traced
+    # further). Anything lost on the way would differ by far more.
+    close = dict(rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(restored.predict_proba(data.test_features),
+                               model.predict_proba(data.test_features), **close)
     # Saving the restored model gives the same file content (nothing lost on the way).
     again = _round_trip(restored, tmp_path)
-    np.testing.assert_array_equal(again.predict_proba(data.test_features),
-                                  model.predict_proba(data.test_features))
+    np.testing.assert_allclose(again.predict_proba(data.test_features),
+                               model.predict_proba(data.test_features), **close)
 
 
 def test_a_torch_model_round_trips_without_touching_the_global_torch_rng(data, tmp_path):
