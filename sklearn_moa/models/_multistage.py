@@ -12,7 +12,7 @@ from ..metrics import mean_columnwise_log_loss
 from ._skorch_base import (
     SkorchMoAClassifier, _is_torch_module, _plain_history, _start_from_prevalence, fill_shared_doc,
 )
-from ._torch_utils import import_torch, local_torch_seed, torch_thread_budget
+from ._torch_utils import import_torch, local_torch_seed, state_arrays, torch_thread_budget
 
 __all__ = ["MultiStageNNClassifier"]
 
@@ -58,8 +58,7 @@ class FittedStage:
     def __getstate__(self):
         state = dict(vars(self))
         state["modules"] = [
-            {key: tensor.detach().cpu().numpy() for key, tensor in module.state_dict().items()}
-            if _is_torch_module(module) else module
+            state_arrays(module) if _is_torch_module(module) else module
             for module in self.modules
         ]
         return state

@@ -32,7 +32,10 @@ from ..utils._prevalence import prevalence_logits
 from ..utils._targets import check_multilabel_targets
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._divergence import non_finite_loss, non_finite_loss_error, warn_restored
-from ._torch_utils import import_torch, local_torch_seed, resolve_torch_device, torch_thread_budget
+from ._torch_utils import (
+    import_torch, load_state_arrays, local_torch_seed, resolve_torch_device, state_arrays,
+    torch_thread_budget,
+)
 
 __all__ = ["SkorchMoAClassifier"]
 
@@ -406,7 +409,6 @@ class SkorchMoAClassifier(MoAClassifierBase):
                 proba.append(mean_member_proba(module(batch.to(device))).cpu().numpy())
         return np.concatenate(proba)
 
-
     # -- saving --------------------------------------------------------------------
     # A fitted estimator's state holds no torch object: the network travels as
     # its state_dict (NumPy arrays) and is rebuilt by ``_build_module`` from the
@@ -424,9 +426,7 @@ class SkorchMoAClassifier(MoAClassifierBase):
         if networks:
             [key] = networks
             module = state.pop(key)
-            state["_module_state"] = {
-                name: tensor.detach().cpu().numpy() for name, tensor in module.state_dict().items()
-            }
+            state["_module_state"] = state_arrays(module)
             state["_module_attribute"] = key
             state.setdefault("_module_sizes", _module_sizes(self))
         return state
@@ -447,19 +447,15 @@ class SkorchMoAClassifier(MoAClassifierBase):
         ``_build_module(*sizes)`` builds it (default sizes: those recorded at
         fit); ``what`` names it in the error raised when the weights do not fit.
         """
-        torch = import_torch(type(self).__name__)
+        import_torch(type(self).__name__)
         sizes = sizes or tuple(int(n) for n in self._module_sizes)
         with local_torch_seed(0):  # the initial weights are overwritten: leave torch's RNG alone
             module = self._build_module(*sizes)
-        tensors = {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}
-        try:
-            module.load_state_dict(tensors, strict=True)
-        except RuntimeError as exc:
-            raise ValueError(
-                f"The saved weights of the {what} do not fit the {type(self).__name__} network "
-                f"its parameters build: {str(exc).splitlines()[0]}"
-            ) from None
-        return module.eval()
+        return load_state_arrays(
+            module, weights,
+            f"The saved weights of the {what} do not fit the {type(self).__name__} network "
+            "its parameters build",
+        )
 
 
 def _is_torch_module(value):

@@ -31,7 +31,7 @@ from ..utils._optional import import_optional
 from ..utils._prevalence import prevalence_logits
 from ._base import DEEP_MODEL_PARAMETER_CONSTRAINTS, MoAClassifierBase
 from ._divergence import non_finite_loss, non_finite_loss_error
-from ._torch_utils import local_torch_seed, resolve_torch_device
+from ._torch_utils import load_state_arrays, local_torch_seed, resolve_torch_device, state_arrays
 
 __all__ = ["TabNetMoAClassifier"]
 
@@ -331,9 +331,7 @@ class TabNetMoAClassifier(MoAClassifierBase):
         state = dict(super().__getstate__())
         network = state.pop("network_", None)
         if network is not None:
-            state["_network_state"] = {
-                name: tensor.detach().cpu().numpy() for name, tensor in network.state_dict().items()
-            }
+            state["_network_state"] = state_arrays(network)
             state["_network_sizes"] = (int(network.input_dim), int(network.output_dim))
         return state
 
@@ -359,15 +357,9 @@ class TabNetMoAClassifier(MoAClassifierBase):
                 mask_type=self.mask_type, group_attention_matrix=create_group_matrix([], input_dim),
             )
         network = _as_float64(torch, network)
-        tensors = {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}
-        try:
-            network.load_state_dict(tensors, strict=True)
-        except RuntimeError as exc:
-            raise ValueError(
-                "The saved weights do not fit the TabNet network its parameters build: "
-                f"{str(exc).splitlines()[0]}"
-            ) from None
-        return network.eval()
+        return load_state_arrays(
+            network, weights, "The saved weights do not fit the TabNet network its parameters build"
+        )
 
     def _predict_targets(self, X):
         torch = import_optional("torch", _EXTRA, type(self).__name__)

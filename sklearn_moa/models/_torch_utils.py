@@ -7,11 +7,15 @@ skorch is missing.
 
 import contextlib
 
+import numpy as np
 from joblib import effective_n_jobs
 
 from ..utils._optional import import_optional
 
-__all__ = ["TORCH_EXTRA", "import_torch", "local_torch_seed", "resolve_torch_device", "torch_thread_budget"]
+__all__ = [
+    "TORCH_EXTRA", "import_torch", "load_state_arrays", "local_torch_seed", "resolve_torch_device",
+    "state_arrays", "torch_thread_budget",
+]
 
 #: The sklearn-moa extra that installs torch and skorch.
 TORCH_EXTRA = "torch"
@@ -107,3 +111,23 @@ def torch_thread_budget(n_jobs):
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def state_arrays(module):
+    """A torch module's ``state_dict`` as NumPy arrays (what a saved model stores)."""
+    return {name: tensor.detach().cpu().numpy() for name, tensor in module.state_dict().items()}
+
+
+def load_state_arrays(module, weights, mismatch):
+    """Load ``weights`` (a dict of arrays from :func:`state_arrays`) into ``module``.
+
+    Raises ``ValueError("<mismatch>: <torch's first line>")`` when they do not
+    fit the module. Returns the module in evaluation mode.
+    """
+    torch = import_torch()
+    tensors = {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}
+    try:
+        module.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        raise ValueError(f"{mismatch}: {str(exc).splitlines()[0]}") from None
+    return module.eval()
