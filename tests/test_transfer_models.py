@@ -16,7 +16,9 @@ pytest.importorskip("skorch")
 
 from sklearn_moa.datasets import make_moa  # noqa: E402
 from sklearn_moa.metrics import moa_log_loss_scorer  # noqa: E402
-from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold, cross_validate_moa  # noqa: E402
+from sklearn_moa.model_selection import (  # noqa: E402
+    DrugMultilabelStratifiedKFold, MoAStratifiedKFold, cross_validate_moa,
+)
 from sklearn_moa.models import (  # noqa: E402
     ControlAwareClassifier,
     MultiStageNNClassifier,
@@ -355,7 +357,9 @@ def test_model_zoo_entries_build():
         quick, full = build_model(name), build_model(name, full=True)
         assert isinstance(quick.estimator[-1], cls) and isinstance(full.estimator[-1], cls)
     full = build_model("multistage_nn", full=True).estimator[-1]
-    assert (full.hidden_layer_sizes, full.epochs, full.pretrain_epochs, full.cv) == ((2048, 2048), 25, 15, 5)
+    assert (full.hidden_layer_sizes, full.epochs, full.pretrain_epochs) == ((2048, 2048), 25, 15)
+    # 5 inner folds, stratified, drug-aware whenever fit gets the drug ids
+    assert isinstance(full.cv, MoAStratifiedKFold) and full.cv.get_n_splits() == 5
     assert build_model("two_head_resnet", full=True).estimator[-1].epochs == 50
 
 
