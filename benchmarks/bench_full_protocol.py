@@ -23,9 +23,14 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_full_protocol.py --models logistic,svm
     OMP_NUM_THREADS=1 python benchmarks/bench_full_protocol.py --models tabnet --measure-epochs 2 --measure-folds 1
+
+A model name may carry parameters of its final estimator after ``@``, to
+time a change against the current settings in the same run, e.g.
+``--models tabnet,tabnet@early_stopping=True`` (values are Python literals).
 """
 
 import argparse
+import ast
 import json
 import os
 import pickle
@@ -49,7 +54,19 @@ def _epochs_param(model):
     return None, None
 
 
-def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed):
+def _variant(spec):
+    """``"name@key=value@..."`` -> (name, {key: value}); values are Python literals."""
+    name, *assignments = spec.split("@")
+    params = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep:
+            raise SystemExit(f"{spec!r}: write parameters as name@key=value")
+        params[key] = ast.literal_eval(value)
+    return name, params
+
+
+def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed):
     from sklearn.base import clone
 
     from sklearn_moa.cli._zoo import _fit_takes
@@ -61,8 +78,10 @@ def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed
         data = pickle.load(f)
     Y = data.targets.to_numpy()
     treated = (data.features["cp_type"] == "trt_cp").to_numpy()
+    name, params = _variant(spec)
     template = build_model(name, settings=settings, random_state=seed).estimator  # Pipeline
     preset_template, model_template = template.steps[0][1], template.steps[-1][1]
+    model_template.set_params(**params)
     epochs_name, epochs = _epochs_param(model_template)
     reduced = epochs_name is not None and measure_epochs is not None and measure_epochs < epochs
     splits = list(DrugMultilabelStratifiedKFold(folds, random_state=seed).split(
@@ -72,7 +91,7 @@ def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed
     fit_params = ({"groups": data.drugs.to_numpy()} if _fit_takes(model_template, "groups")
                   else {})
     early_stopping = bool(model_template.get_params(deep=False).get("early_stopping", False))
-    preset_s, model_s, preset_cpu, model_cpu, losses = [], [], [], [], []
+    preset_s, model_s, preset_cpu, model_cpu, losses, epochs_run = [], [], [], [], [], []
     for train, test in splits:
         train = train[treated[train]]
         preset, model = clone(preset_template), clone(model_template)
@@ -86,6 +105,7 @@ def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed
         model.fit(X_train, Y[train], **{k: v[train] for k, v in fit_params.items()})
         model_s.append(time.perf_counter() - start)
         model_cpu.append(time.process_time() - cpu)
+        epochs_run.append(getattr(model, "n_iter_", None))
         proba = np.full((len(test), Y.shape[1]), 1e-7)
         rows = treated[test]
         proba[rows] = model.predict_proba(preset.transform(data.features.iloc[test[rows]]))
@@ -94,7 +114,7 @@ def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed
     fold_s = float(np.mean(preset_s) + np.mean(model_s) * scale)
     fold_cpu_s = float(np.mean(preset_cpu) + np.mean(model_cpu) * scale)
     print(json.dumps({
-        "model": name,
+        "model": spec,
         "epochs": epochs,
         "measured_epochs": measure_epochs if reduced else epochs,
         "measured_folds": len(splits),
@@ -106,6 +126,7 @@ def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed
         "extrapolated": bool(reduced or len(splits) < folds),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "fold_losses": losses,
+        "epochs_run": epochs_run,
     }))
 
 
@@ -135,7 +156,8 @@ def main(argv=None):
     print(f"make_moa({args.rows}, random_state={args.seed}), {args.folds}-fold drug-aware "
           f"protocol, {args.settings} settings; running {measure_folds} fold(s)"
           + (f", {args.measure_epochs} epoch(s) per deep model" if args.measure_epochs else ""))
-    print(f"{'model':<16}{'epochs':>7}{'ran':>5}{'s/fold':>9}{'CPU s/fold':>11}{'protocol CPU h':>15}"
+    width = max(16, *(len(spec) + 2 for spec in args.models.split(",")))
+    print(f"{'model':<{width}}{'epochs':>7}{'ran':>5}{'s/fold':>9}{'CPU s/fold':>11}{'protocol CPU h':>15}"
           f"{'peak MB':>9}  {'held-out loss (folds run)':<28}figures")
     with tempfile.TemporaryDirectory() as tmp:
         data_path = os.path.join(tmp, "data.pkl")
@@ -150,7 +172,7 @@ def main(argv=None):
                 command += ["--measure-epochs", str(args.measure_epochs)]
             run = subprocess.run(command, capture_output=True, text=True)
             if run.returncode != 0:
-                print(f"{name:<16}failed: {run.stderr.strip().splitlines()[-1:]}")
+                print(f"{name:<{width}}failed: {run.stderr.strip().splitlines()[-1:]}")
                 continue
             row = json.loads(run.stdout.strip().splitlines()[-1])
             if not row["extrapolated"]:
@@ -164,7 +186,9 @@ def main(argv=None):
             loss = f"{np.mean(row['fold_losses']):.5f} ({row['measured_folds']})"
             if row["measured_epochs"] != row["epochs"]:
                 loss += f" @{row['measured_epochs']} ep"
-            print(f"{name:<16}{str(row['epochs'] or '-'):>7}{row['measured_folds']:>5}"
+            elif row["early_stopping"] and row["epochs_run"][0] is not None:
+                loss += f" stopped @{','.join(str(n) for n in row['epochs_run'])}"
+            print(f"{name:<{width}}{str(row['epochs'] or '-'):>7}{row['measured_folds']:>5}"
                   f"{row['fold_s']:>9.0f}{row['fold_cpu_s']:>11.0f}{row['protocol_cpu_s'] / 3600:>15.2f}"
                   f"{row['peak_rss_mb']:>9.0f}  {loss:<28}{kind}", flush=True)
     return 0
