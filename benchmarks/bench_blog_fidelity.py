@@ -102,8 +102,13 @@ BLOG = {
 }
 
 
-def _bare_fit_predict(name, features, targets, train, test, epochs, seed):
-    """The bare script: preset on the treated training rows, plain Keras fit, 0 for controls."""
+def _bare_fit_predict(name, features, targets, train, test, epochs, seed, prevalence_bias=False):
+    """The bare script: preset on the treated training rows, plain Keras fit, 0 for controls.
+
+    ``prevalence_bias``: start the output biases at the logits of the training
+    prevalences, as the estimator does (a diagnosis of the one designed
+    difference).
+    """
     import keras
 
     from sklearn_moa.preprocessing import make_moa_features
@@ -117,6 +122,10 @@ def _bare_fit_predict(name, features, targets, train, test, epochs, seed):
     Y_train = targets[fit_rows].astype(np.float32)
     keras.utils.set_random_seed(seed)
     model = build(keras, X_train, Y_train.shape[1])
+    if prevalence_bias:
+        from sklearn_moa.utils._prevalence import prevalence_logits
+
+        model.layers[-1].bias.assign(prevalence_logits(Y_train).astype(np.float32))
     model.fit(inputs(X_train), Y_train, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     proba = np.full((len(test), targets.shape[1]), PROBA_EPS)
     test_treated = treated[test]
@@ -158,6 +167,9 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=None,
                         help="also run the fold-averaged protocol with this many folds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bare-prevalence-bias", action="store_true",
+                        help="also fit the bare script with the output biases started at the "
+                             "training prevalences' logits, as the estimator does (single fits)")
     args = parser.parse_args(argv)
 
     import keras
@@ -198,6 +210,15 @@ def main(argv=None):
             print(f"{name:<13}{label:<16}{losses[0]:>10.5f}{losses[1]:>10.5f}"
                   f"{losses[0] / losses[1]:>8.3f}{seconds[0]:>9.0f}{seconds[1]:>9.0f}"
                   f"{cpu_seconds[0]:>12.0f}{cpu_seconds[1]:>12.0f}", flush=True)
+            if args.bare_prevalence_bias and folds is None:
+                start, cpu = time.perf_counter(), time.process_time()
+                proba = _bare_fit_predict(name, data.features, Y, train, test, args.epochs,
+                                          args.seed, prevalence_bias=True)
+                loss = mean_columnwise_log_loss(Y[test], proba)
+                print(f"{name:<13}{'bare, prevalence bias':<26}{loss:>10.5f}"
+                      f"{losses[0] / loss:>8.3f} (estimator / this)"
+                      f"{time.perf_counter() - start:>9.0f} s{time.process_time() - cpu:>9.0f} CPU s",
+                      flush=True)
     return 0
 
 
