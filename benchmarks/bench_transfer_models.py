@@ -1,13 +1,18 @@
 """The 1st place's non-scored transfer models against the dense network, drug-aware OOF.
 
-Four configurations of the zoo (winners' features, control rule), each
+Five configurations of the zoo (winners' features, control rule), each
 cross-validated with the same drug-aware folds on ``make_moa`` data:
 
 - ``residual_nn``: the dense network, scored targets only;
 - ``residual_nn+pretrain``: the same, pretrained on the non-scored targets;
-- ``multistage_nn``: the 3-stage NN (non-scored targets and drug ids passed
-  to ``fit``, so its inner folds are drug-aware too);
-- ``two_head_resnet``: the two-head ResNet with non-scored pretraining.
+- ``multistage_nn``: the 3-stage NN (its first stage learns the non-scored
+  targets);
+- ``two_head_resnet``, ``two_head_resnet+pretrain``: the two-head ResNet,
+  without and with non-scored pretraining.
+
+Every model whose ``fit`` takes drug ids gets them, as from the command
+line: the 3-stage NN's inner folds and the early-stopping split keep drugs
+whole.
 
 Prints per configuration and seed the fold log losses, their mean, the OOF
 log loss, the wall-clock seconds of the CV and the CPU seconds of this
@@ -24,26 +29,32 @@ import time
 
 import numpy as np
 
+from sklearn_moa.cli._zoo import drug_fit_params, nonscored_fit_params
 from sklearn_moa.datasets import make_moa
 from sklearn_moa.model_selection import cross_validate_moa
 from sklearn_moa.model_zoo import build_model
 
-#: name: (zoo model, pass the non-scored targets, pass the drug ids to fit)
+#: name: (zoo model, pass the non-scored targets to fit)
 CONFIGURATIONS = {
-    "residual_nn": ("residual_nn", False, False),
-    "residual_nn+pretrain": ("residual_nn", True, False),
-    "multistage_nn": ("multistage_nn", True, True),
-    "two_head_resnet": ("two_head_resnet", True, False),
+    "residual_nn": ("residual_nn", False),
+    "residual_nn+pretrain": ("residual_nn", True),
+    "multistage_nn": ("multistage_nn", True),
+    "two_head_resnet": ("two_head_resnet", False),
+    "two_head_resnet+pretrain": ("two_head_resnet", True),
 }
 
 
-def _fit_params(model, data, nonscored, groups):
-    step = model.estimator.steps[-1][0]
-    params = {}
+def _fit_params(model, data, nonscored):
+    """The non-scored targets where asked, and the drug ids for every model whose fit takes them.
+
+    As the command line does (``drug_fit_params``): the 3-stage NN's inner
+    folds and the early-stopping split of the two-head ResNet then keep
+    drugs whole. Without them those splits are row-wise, and replicates of a
+    training drug on the held-out side make the held-out loss keep falling.
+    """
+    params = dict(drug_fit_params(model, data.drugs))
     if nonscored:
-        params[f"{step}__Y_nonscored"] = data.nonscored_targets
-    if groups:
-        params[f"{step}__groups"] = data.drugs
+        params.update(nonscored_fit_params(model, data.nonscored_targets))
     return params or None
 
 
@@ -67,12 +78,12 @@ def main(argv=None):
     summary = {}
     for seed in (int(s) for s in args.seeds.split(",")):
         for name in args.models.split(","):
-            zoo_name, nonscored, groups = CONFIGURATIONS[name]
+            zoo_name, nonscored = CONFIGURATIONS[name]
             model = build_model(zoo_name, full=args.full, random_state=seed)
             wall, cpu = time.perf_counter(), time.process_time()
             result = cross_validate_moa(
                 model, data.features, data.targets, groups=data.drugs, cv=args.folds,
-                fit_params=_fit_params(model, data, nonscored, groups), random_state=0,
+                fit_params=_fit_params(model, data, nonscored), random_state=0,
             )
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             summary.setdefault(name, []).append(result.oof_log_loss)

@@ -148,7 +148,8 @@ def test_keras_device_cpu_pins_and_cuda_without_gpu_is_a_clear_error():
 
 @pytest.mark.gpu
 @requires_gpu
-@pytest.mark.parametrize("name", ["residual_nn", "deep_cnn", "tabnet", "two_head_nn", "cnn1d"])
+@pytest.mark.parametrize("name", ["residual_nn", "deep_cnn", "multistage_nn", "two_head_resnet", "tabm",
+                                  "deepinsight_cnn", "tabnet", "two_head_nn", "cnn1d"])
 def test_models_fit_and_predict_on_the_gpu(name):
     from sklearn_moa.datasets import make_moa
 

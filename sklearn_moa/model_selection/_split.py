@@ -19,7 +19,7 @@ from sklearn.utils.validation import _num_samples
 
 from ..utils._targets import check_multilabel_targets
 
-__all__ = ["MultilabelStratifiedKFold", "DrugMultilabelStratifiedKFold"]
+__all__ = ["MultilabelStratifiedKFold", "DrugMultilabelStratifiedKFold", "MoAStratifiedKFold"]
 
 
 def _stratified_fold_ids(Y, n_splits, shuffle, seed):
@@ -126,6 +126,10 @@ class MultilabelStratifiedKFold(_MultilabelKFoldBase):
     [2, 2, 2]
     """
 
+    #: The safe model format stores it (a parameter of estimators that build
+    #: inner folds): its state is its plain parameters.
+    _plain_state = True
+
     def __init__(self, n_splits=5, *, shuffle=True, random_state=None):
         super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
 
@@ -170,6 +174,10 @@ class DrugMultilabelStratifiedKFold(GroupsConsumerMixin, _MultilabelKFoldBase):
     3
     """
 
+    #: The safe model format stores it (a parameter of estimators that build
+    #: inner folds): its state is its plain parameters.
+    _plain_state = True
+
     def __init__(self, n_splits=5, *, shuffle=True, random_state=None, max_rows_per_drug=18):
         super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
         if not isinstance(max_rows_per_drug, numbers.Integral) or isinstance(max_rows_per_drug, bool) \
@@ -209,3 +217,39 @@ class DrugMultilabelStratifiedKFold(GroupsConsumerMixin, _MultilabelKFoldBase):
                 Y[frequent_rows], self.n_splits, self.shuffle, seed + 1
             )
         return folds
+
+
+class MoAStratifiedKFold(DrugMultilabelStratifiedKFold):
+    """Multi-label stratified K-fold that is drug-aware whenever the drug ids are given.
+
+    :class:`DrugMultilabelStratifiedKFold` when ``split`` gets ``groups``,
+    :class:`MultilabelStratifiedKFold` (row-wise) when it does not: one
+    splitter for estimators that build inner folds in ``fit`` and may or may
+    not be handed the drug ids, such as the 3-stage NN of the model zoo
+    (``MultiStageNNClassifier(cv=MoAStratifiedKFold(5))``). Parameters as
+    :class:`DrugMultilabelStratifiedKFold`.
+
+    Examples
+    --------
+    >>> from sklearn_moa.datasets import make_moa
+    >>> from sklearn_moa.model_selection import (
+    ...     DrugMultilabelStratifiedKFold, MoAStratifiedKFold, MultilabelStratifiedKFold)
+    >>> data = make_moa(600, random_state=0)
+    >>> X, Y, drugs = data.features, data.targets, data.drugs
+    >>> cv = MoAStratifiedKFold(n_splits=3, random_state=0)
+    >>> drug_aware = DrugMultilabelStratifiedKFold(n_splits=3, random_state=0)
+    >>> all((a == b).all() for (_, a), (_, b) in zip(cv.split(X, Y, drugs), drug_aware.split(X, Y, drugs)))
+    True
+    >>> row_wise = MultilabelStratifiedKFold(n_splits=3, random_state=0)
+    >>> all((a == b).all() for (_, a), (_, b) in zip(cv.split(X, Y), row_wise.split(X, Y)))
+    True
+    """
+
+    #: The safe model format stores it (a parameter of estimators that build
+    #: inner folds): its state is its plain parameters.
+    _plain_state = True
+
+    def _fold_ids(self, Y, groups, seed):
+        if groups is None:
+            return _stratified_fold_ids(Y, self.n_splits, self.shuffle, seed)
+        return super()._fold_ids(Y, groups, seed)
