@@ -20,6 +20,11 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/bench_blog_fidelity.py                    # full size, blog epochs
     OMP_NUM_THREADS=1 python benchmarks/bench_blog_fidelity.py --rows 3000 --epochs 2   # smoke run
 
+``--sides estimator,bare,bare-bias`` adds the bare script with the output
+biases started where the estimator's ``output_bias="prevalence"`` starts them
+(to tell that difference from any other), and ``--estimator-params
+"output_bias='zeros'"`` sets parameters on the zoo's blog estimator.
+
 ``--epochs`` overrides the blog's epochs on both sides (a reduced run: its
 figures say nothing about the blog's numbers, only whether the two sides
 agree). It prints, per model, the hold-out log loss of each side and their
@@ -27,6 +32,8 @@ ratio.
 """
 
 import argparse
+import ast
+import functools
 import os
 import sys
 import time
@@ -102,13 +109,19 @@ BLOG = {
 }
 
 
-def _bare_fit_predict(name, features, targets, train, test, epochs, seed):
-    """The bare script: preset on the treated training rows, plain Keras fit, 0 for controls."""
+def _bare_fit_predict(name, features, targets, train, test, epochs, seed, prevalence_bias=False):
+    """The bare script: preset on the treated training rows, plain Keras fit, 0 for controls.
+
+    ``prevalence_bias``: start the output biases at the logits of the training
+    prevalences, as the estimator does (a diagnosis of the one designed
+    difference).
+    """
     import keras
 
     from sklearn_moa.preprocessing import make_moa_features
 
-    preset, _, batch_size, build, inputs = BLOG[name]
+    preset, blog_epochs, batch_size, build, inputs = BLOG[name]
+    epochs = blog_epochs if epochs is None else epochs
     treated = (features["cp_type"] == "trt_cp").to_numpy()
     fit_rows = train[treated[train]]
     pipe = make_moa_features(preset, random_state=seed)
@@ -116,6 +129,10 @@ def _bare_fit_predict(name, features, targets, train, test, epochs, seed):
     Y_train = targets[fit_rows].astype(np.float32)
     keras.utils.set_random_seed(seed)
     model = build(keras, X_train, Y_train.shape[1])
+    if prevalence_bias:
+        from sklearn_moa.utils._prevalence import prevalence_logits
+
+        model.layers[-1].bias.assign(prevalence_logits(Y_train).astype(np.float32))
     model.fit(inputs(X_train), Y_train, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     proba = np.full((len(test), targets.shape[1]), PROBA_EPS)
     test_treated = treated[test]
@@ -124,10 +141,11 @@ def _bare_fit_predict(name, features, targets, train, test, epochs, seed):
     return proba
 
 
-def _estimator_fit_predict(name, features, targets, train, test, epochs, seed):
+def _estimator_fit_predict(name, features, targets, train, test, epochs, seed, params=None):
     from sklearn_moa.model_zoo import build_model
 
     model = build_model(name, settings="blog", random_state=seed)
+    model.estimator.steps[-1][1].set_params(**(params or {}))
     if epochs is not None:
         model.estimator.steps[-1][1].set_params(epochs=epochs)
     model.fit(features.iloc[train], targets[train])
@@ -157,6 +175,13 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=None,
                         help="also run the fold-averaged protocol with this many folds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sides", default="estimator,bare",
+                        help="which fits to run, of: estimator, bare, bare-bias (the bare script "
+                             "with the output biases started at the training prevalences' logits, "
+                             "as the estimator's output_bias='prevalence' does; single fits only)")
+    parser.add_argument("--estimator-params", default="",
+                        help="parameters set on the zoo's blog estimator, e.g. output_bias='zeros' "
+                             "(comma-separated key=value, values Python literals)")
     args = parser.parse_args(argv)
 
     import keras
@@ -176,23 +201,46 @@ def main(argv=None):
     prior = np.clip(np.tile(Y[train].mean(axis=0), (len(test), 1)), PROBA_EPS, 1 - PROBA_EPS)
     print(f"prior (training prevalence): {mean_columnwise_log_loss(Y[test], prior):.5f}")
     print(f"{'model':<13}{'protocol':<16}{'estimator':>10}{'bare':>10}{'ratio':>8}"
-          f"{'est. s':>9}{'bare s':>9}")
+          f"{'est. s':>9}{'bare s':>9}{'est. CPU s':>12}{'bare CPU s':>12}")
+    sides = args.sides.split(",")
+    unknown = set(sides) - {"estimator", "bare", "bare-bias"}
+    if unknown:
+        parser.error(f"unknown sides {sorted(unknown)}; choose from estimator, bare, bare-bias")
+    params = {}
+    for assignment in filter(None, args.estimator_params.split(",")):
+        key, _, value = assignment.partition("=")
+        params[key] = ast.literal_eval(value)
+    fits = {
+        "estimator": functools.partial(_estimator_fit_predict, params=params),
+        "bare": _bare_fit_predict,
+        "bare-bias": functools.partial(_bare_fit_predict, prevalence_bias=True),
+    }
+    if params:
+        print(f"estimator: the zoo's blog settings with {params}")
     for name in args.models.split(","):
         protocols = [("single fit", None)] + ([(f"{args.folds}-fold avg", args.folds)]
                                               if args.folds else [])
         for label, folds in protocols:
-            losses, seconds = [], []
-            for fit_predict in (_estimator_fit_predict, _bare_fit_predict):
-                start = time.perf_counter()
+            losses, seconds, cpu_seconds = {}, {}, {}
+            for side in sides:
+                if side == "bare-bias" and folds is not None:
+                    continue
+                start, cpu = time.perf_counter(), time.process_time()
                 if folds is None:
-                    proba = fit_predict(name, data.features, Y, train, test, args.epochs, args.seed)
+                    proba = fits[side](name, data.features, Y, train, test, args.epochs, args.seed)
                 else:
-                    proba = _fold_averaged(fit_predict, name, data, train, test, args.epochs,
+                    proba = _fold_averaged(fits[side], name, data, train, test, args.epochs,
                                            folds, args.seed)
-                seconds.append(time.perf_counter() - start)
-                losses.append(mean_columnwise_log_loss(Y[test], proba))
-            print(f"{name:<13}{label:<16}{losses[0]:>10.5f}{losses[1]:>10.5f}"
-                  f"{losses[0] / losses[1]:>8.3f}{seconds[0]:>9.0f}{seconds[1]:>9.0f}", flush=True)
+                seconds[side] = time.perf_counter() - start
+                cpu_seconds[side] = time.process_time() - cpu
+                losses[side] = mean_columnwise_log_loss(Y[test], proba)
+                print(f"  {name} {label}, {side}: {losses[side]:.5f} "
+                      f"({seconds[side]:.0f} s, {cpu_seconds[side]:.0f} CPU s)", flush=True)
+            if "estimator" in losses and "bare" in losses:
+                print(f"{name:<13}{label:<16}{losses['estimator']:>10.5f}{losses['bare']:>10.5f}"
+                      f"{losses['estimator'] / losses['bare']:>8.3f}"
+                      f"{seconds['estimator']:>9.0f}{seconds['bare']:>9.0f}"
+                      f"{cpu_seconds['estimator']:>12.0f}{cpu_seconds['bare']:>12.0f}", flush=True)
     return 0
 
 

@@ -23,9 +23,14 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_full_protocol.py --models logistic,svm
     OMP_NUM_THREADS=1 python benchmarks/bench_full_protocol.py --models tabnet --measure-epochs 2 --measure-folds 1
+
+A model name may carry parameters of its final estimator after ``@``, to
+time a change against the current settings in the same run, e.g.
+``--models tabnet,tabnet@early_stopping=True`` (values are Python literals).
 """
 
 import argparse
+import ast
 import json
 import os
 import pickle
@@ -49,9 +54,22 @@ def _epochs_param(model):
     return None, None
 
 
-def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed):
+def _variant(spec):
+    """``"name@key=value@..."`` -> (name, {key: value}); values are Python literals."""
+    name, *assignments = spec.split("@")
+    params = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep:
+            raise SystemExit(f"{spec!r}: write parameters as name@key=value")
+        params[key] = ast.literal_eval(value)
+    return name, params
+
+
+def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed):
     from sklearn.base import clone
 
+    from sklearn_moa.cli._zoo import _fit_takes
     from sklearn_moa.metrics import mean_columnwise_log_loss
     from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold
     from sklearn_moa.model_zoo import build_model
@@ -60,40 +78,55 @@ def _child(data_path, name, settings, folds, measure_folds, measure_epochs, seed
         data = pickle.load(f)
     Y = data.targets.to_numpy()
     treated = (data.features["cp_type"] == "trt_cp").to_numpy()
+    name, params = _variant(spec)
     template = build_model(name, settings=settings, random_state=seed).estimator  # Pipeline
     preset_template, model_template = template.steps[0][1], template.steps[-1][1]
+    model_template.set_params(**params)
     epochs_name, epochs = _epochs_param(model_template)
     reduced = epochs_name is not None and measure_epochs is not None and measure_epochs < epochs
     splits = list(DrugMultilabelStratifiedKFold(folds, random_state=seed).split(
         data.features, Y, data.drugs))[:measure_folds]
-    preset_s, model_s, losses = [], [], []
+    # The drug ids reach the models whose fit splits by drug (early stopping,
+    # inner folds), as the CLI and cross_validate_moa hand them.
+    fit_params = ({"groups": data.drugs.to_numpy()} if _fit_takes(model_template, "groups")
+                  else {})
+    early_stopping = bool(model_template.get_params(deep=False).get("early_stopping", False))
+    preset_s, model_s, preset_cpu, model_cpu, losses, epochs_run = [], [], [], [], [], []
     for train, test in splits:
         train = train[treated[train]]
         preset, model = clone(preset_template), clone(model_template)
         if reduced:
             model.set_params(**{epochs_name: measure_epochs})
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         X_train = preset.fit_transform(data.features.iloc[train])
         preset_s.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        model.fit(X_train, Y[train])
+        preset_cpu.append(time.process_time() - cpu)
+        start, cpu = time.perf_counter(), time.process_time()
+        model.fit(X_train, Y[train], **{k: v[train] for k, v in fit_params.items()})
         model_s.append(time.perf_counter() - start)
+        model_cpu.append(time.process_time() - cpu)
+        epochs_run.append(getattr(model, "n_iter_", None))
         proba = np.full((len(test), Y.shape[1]), 1e-7)
         rows = treated[test]
         proba[rows] = model.predict_proba(preset.transform(data.features.iloc[test[rows]]))
         losses.append(mean_columnwise_log_loss(Y[test], proba))
     scale = epochs / measure_epochs if reduced else 1.0
     fold_s = float(np.mean(preset_s) + np.mean(model_s) * scale)
+    fold_cpu_s = float(np.mean(preset_cpu) + np.mean(model_cpu) * scale)
     print(json.dumps({
-        "model": name,
+        "model": spec,
         "epochs": epochs,
         "measured_epochs": measure_epochs if reduced else epochs,
         "measured_folds": len(splits),
         "fold_s": fold_s,
         "protocol_s": fold_s * folds,
+        "fold_cpu_s": fold_cpu_s,
+        "protocol_cpu_s": fold_cpu_s * folds,
+        "early_stopping": early_stopping,
         "extrapolated": bool(reduced or len(splits) < folds),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "fold_losses": losses,
+        "epochs_run": epochs_run,
     }))
 
 
@@ -123,8 +156,9 @@ def main(argv=None):
     print(f"make_moa({args.rows}, random_state={args.seed}), {args.folds}-fold drug-aware "
           f"protocol, {args.settings} settings; running {measure_folds} fold(s)"
           + (f", {args.measure_epochs} epoch(s) per deep model" if args.measure_epochs else ""))
-    print(f"{'model':<13}{'epochs':>7}{'ran':>5}{'s/fold':>9}{'protocol h':>11}{'peak MB':>9}"
-          f"  {'held-out loss (folds run)':<28}figures")
+    width = max(16, *(len(spec) + 2 for spec in args.models.split(",")))
+    print(f"{'model':<{width}}{'epochs':>7}{'ran':>5}{'s/fold':>9}{'CPU s/fold':>11}{'protocol CPU h':>15}"
+          f"{'peak MB':>9}  {'held-out loss (folds run)':<28}figures")
     with tempfile.TemporaryDirectory() as tmp:
         data_path = os.path.join(tmp, "data.pkl")
         with open(data_path, "wb") as f:
@@ -138,16 +172,25 @@ def main(argv=None):
                 command += ["--measure-epochs", str(args.measure_epochs)]
             run = subprocess.run(command, capture_output=True, text=True)
             if run.returncode != 0:
-                print(f"{name:<13}failed: {run.stderr.strip().splitlines()[-1:]}")
+                print(f"{name:<{width}}failed: {run.stderr.strip().splitlines()[-1:]}")
                 continue
             row = json.loads(run.stdout.strip().splitlines()[-1])
-            kind = "extrapolated" if row["extrapolated"] else "measured"
+            if not row["extrapolated"]:
+                kind = "measured"
+            elif row["measured_epochs"] == row["epochs"]:
+                kind = f"measured fold x {args.folds}"
+            else:
+                kind = f"extrapolated from {row['measured_epochs']} ep"
+            if row["early_stopping"] and row["measured_epochs"] != row["epochs"]:
+                kind += " (early stopping: at most)"
             loss = f"{np.mean(row['fold_losses']):.5f} ({row['measured_folds']})"
             if row["measured_epochs"] != row["epochs"]:
                 loss += f" @{row['measured_epochs']} ep"
-            print(f"{name:<13}{str(row['epochs'] or '-'):>7}{row['measured_folds']:>5}"
-                  f"{row['fold_s']:>9.0f}{row['protocol_s'] / 3600:>11.2f}{row['peak_rss_mb']:>9.0f}"
-                  f"  {loss:<28}{kind}", flush=True)
+            elif row["early_stopping"] and row["epochs_run"][0] is not None:
+                loss += f" stopped @{','.join(str(n) for n in row['epochs_run'])}"
+            print(f"{name:<{width}}{str(row['epochs'] or '-'):>7}{row['measured_folds']:>5}"
+                  f"{row['fold_s']:>9.0f}{row['fold_cpu_s']:>11.0f}{row['protocol_cpu_s'] / 3600:>15.2f}"
+                  f"{row['peak_rss_mb']:>9.0f}  {loss:<28}{kind}", flush=True)
     return 0
 
 

@@ -123,6 +123,22 @@ def test_build_keras_model_has_the_initial_weights_of_fit():
     np.testing.assert_allclose(output_bias_after, np.log(prevalence / (1 - prevalence)), atol=1e-5)
 
 
+@pytest.mark.parametrize("model_class", [CNN1DClassifier, TwoHeadNNClassifier])
+def test_output_bias_zeros_starts_where_keras_does(model_class):
+    # The blog post's code: Keras' zero output biases (learning rate 1e-12: they stay there).
+    X, Y = _data(n_features=12)
+    heads = dict(head1_columns=4) if model_class is TwoHeadNNClassifier else {}
+    model = _small(model_class, epochs=1, learning_rate=1e-12, output_bias="zeros", **heads)
+    fitted = model.fit(X, Y).network_
+    np.testing.assert_allclose(_weights(fitted)[-1], 0.0, atol=1e-6)
+
+
+def test_output_bias_is_validated():
+    X, Y = _data()
+    with pytest.raises(ValueError, match="output_bias"):
+        _small(CNN1DClassifier, output_bias="prior").fit(X, Y)
+
+
 def test_two_head_routes_columns_by_name_prefix_or_count():
     X, Y = _data(n_features=6)
     names = ["g-0", "gene_pca__0", "c-0", "cell_pca__0", "stats__g_sum", "other"]

@@ -97,6 +97,7 @@ class CNN1DClassifier(KerasMoAClassifier):
         label_smoothing=0.0,
         epochs=20,
         batch_size=300,
+        output_bias="prevalence",
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
@@ -114,6 +115,7 @@ class CNN1DClassifier(KerasMoAClassifier):
         self.label_smoothing = label_smoothing
         self.epochs = epochs
         self.batch_size = batch_size
+        self.output_bias = output_bias
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience

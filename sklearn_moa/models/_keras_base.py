@@ -61,10 +61,18 @@ COMMON_PARAMETER_CONSTRAINTS = {
     "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
     "callbacks": [list, tuple, None],
     "device": [StrOptions({"cpu", "cuda", "auto"})],
+    "output_bias": [StrOptions({"prevalence", "zeros"})],
 }
 
 # numpydoc fragment shared by the subclasses' docstrings.
-TRAINING_PARAMETERS_DOC = """early_stopping : bool, default=False
+TRAINING_PARAMETERS_DOC = """output_bias : {{"prevalence", "zeros"}}, default="prevalence"
+        Where the sigmoid output's biases start: at the logit of each
+        target's training prevalence, or at Keras' zeros (every probability
+        starts at 0.5, as in the blog post's code). The blog settings of the
+        model zoo use ``"zeros"``: on full-size ``make_moa`` the prevalence
+        start made the blog post's networks, trained as published, overfit
+        (see ``benchmarks/bench_blog_fidelity.py``).
+    early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows (random rows, seeded by
         ``random_state``; whole drugs when ``fit`` gets ``groups``), stop when their loss has not improved for
         ``patience`` epochs, and keep the weights of the best epoch.
@@ -250,7 +258,8 @@ class KerasMoAClassifier(MoAClassifierBase):
 
         The network is the one ``fit`` would train, with the same initial
         weights for the same ``random_state``, except the output layer's bias,
-        which ``fit`` starts at the logit of each target's training prevalence.
+        which ``fit`` starts at the logit of each target's training prevalence
+        (with ``output_bias="prevalence"``, the default).
 
         Parameters
         ----------
@@ -338,7 +347,8 @@ class KerasMoAClassifier(MoAClassifierBase):
         run_eagerly = keras.backend.backend() == "tensorflow" and n_steps <= _EAGER_MAX_STEPS
         with local_keras_seed(keras, seed), _quiet_tensorflow(), self._device_scope(keras):
             model = self._compiled_network(keras, widths, Y.shape[1], seed, run_eagerly)
-            _start_from_prevalence(model.layers[-1], Y)
+            if self.output_bias == "prevalence":
+                _start_from_prevalence(model.layers[-1], Y)
             history = model.fit(
                 inputs,
                 Y,
@@ -423,8 +433,10 @@ class KerasMoAClassifier(MoAClassifierBase):
                     f"parameters build: {exc}"
                 ) from None
             setattr(self, attribute, network)
-        # Files saved before ``device`` existed ran where the backend chose.
+        # Files saved before ``device`` existed ran where the backend chose;
+        # before ``output_bias``, the output started at the prevalences.
         self.__dict__.setdefault("device", "auto")
+        self.__dict__.setdefault("output_bias", "prevalence")
 
 
 class _SavedWeights:

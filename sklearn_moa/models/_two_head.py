@@ -137,6 +137,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         label_smoothing=0.001,
         epochs=50,
         batch_size=128,
+        output_bias="prevalence",
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
@@ -156,6 +157,7 @@ class TwoHeadNNClassifier(KerasMoAClassifier):
         self.label_smoothing = label_smoothing
         self.epochs = epochs
         self.batch_size = batch_size
+        self.output_bias = output_bias
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
