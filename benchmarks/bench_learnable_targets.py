@@ -24,8 +24,7 @@ import types
 
 import numpy as np
 
-from sklearn_moa.cli._blend import _read_results, _targets
-from sklearn_moa.cli._data import training_data
+from sklearn_moa.cli._blend import _aligned_targets, _benchmark_data, _read_results
 from sklearn_moa.metrics import columnwise_log_loss
 
 
@@ -40,15 +39,18 @@ def main(argv=None):
     parser.add_argument("--data", default=None, help="the Kaggle folder the benchmark ran on, if not make_moa")
     args = parser.parse_args(argv)
 
-    oof, run = {}, None
+    oof, first = {}, None
     for folder in args.folders:
         models, target_names, sig_id, run = _read_results(folder)
+        if first is None:
+            first = (folder, run.get("data"), sig_id)
+        elif run.get("data") != first[1] or not np.array_equal(sig_id, first[2]):
+            parser.error(f"{folder} ran on other data than {first[0]} ({run.get('data')} against {first[1]})")
         oof.update(models)
     if "prior" not in oof:
         parser.error("none of the folders holds the prior's OOF predictions (run the benchmark with it)")
-    Y = _targets(types.SimpleNamespace(data=args.data), run, target_names, sig_id)
-    data = training_data(args.data) if args.data else training_data(
-        None, n_samples=int(run["n_samples"]), random_state=int(run["seed"]))
+    data = _benchmark_data(types.SimpleNamespace(data=args.data), run)
+    Y = _aligned_targets(data, target_names, sig_id)
     drugs = data.drugs.loc[sig_id].to_numpy()
     learnable = drugs_per_target(Y, drugs) >= 2
 

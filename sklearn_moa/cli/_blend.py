@@ -68,17 +68,25 @@ def _read_results(folder):
     return oof, target_names, sig_id, run
 
 
-def _targets(args, run, target_names, sig_id):
-    """The benchmark's targets, rows in the order of the OOF predictions."""
+def _benchmark_data(args, run):
+    """The data a benchmark ran on: ``args.data``, else the source ``run`` records."""
     recorded = str(run.get("data", ""))
     if args.data is not None:
-        data = training_data(args.data)
-    elif recorded.startswith("make_moa("):
-        data = training_data(None, n_samples=int(run["n_samples"]), random_state=int(run["seed"]))
-    elif recorded:
-        data = training_data(recorded)
-    else:
-        raise ValueError("comparison.json records no data source; pass --data DIR.")
+        return training_data(args.data)
+    if recorded.startswith("make_moa("):
+        return training_data(None, n_samples=int(run["n_samples"]), random_state=int(run["seed"]))
+    if recorded:
+        return training_data(recorded)
+    raise ValueError("comparison.json records no data source; pass --data DIR.")
+
+
+def _targets(args, run, target_names, sig_id):
+    """The benchmark's targets, rows in the order of the OOF predictions."""
+    return _aligned_targets(_benchmark_data(args, run), target_names, sig_id)
+
+
+def _aligned_targets(data, target_names, sig_id):
+    """``data``'s targets in the rows and columns of the OOF predictions; an error if they differ."""
     if list(map(str, data.targets.columns)) != target_names:
         raise ValueError("The targets of the data do not match those of the OOF predictions; "
                          "pass the --data the benchmark ran on.")
