@@ -33,13 +33,13 @@ ratio.
 """
 
 import argparse
-import ast
 import functools
 import os
 import sys
 import time
 
 import numpy as np
+from _params import literal_params
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -207,10 +207,7 @@ def main(argv=None):
     unknown = set(sides) - {"estimator", "bare", "bare-bias"}
     if unknown:
         parser.error(f"unknown sides {sorted(unknown)}; choose from estimator, bare, bare-bias")
-    params = {}
-    for assignment in filter(None, args.estimator_params.split(",")):
-        key, _, value = assignment.partition("=")
-        params[key] = ast.literal_eval(value)
+    params = literal_params(filter(None, args.estimator_params.split(",")), "--estimator-params")
     fits = {
         "estimator": functools.partial(_estimator_fit_predict, params=params),
         "bare": _bare_fit_predict,

@@ -30,7 +30,6 @@ time a change against the current settings in the same run, e.g.
 """
 
 import argparse
-import ast
 import json
 import os
 import pickle
@@ -41,6 +40,7 @@ import tempfile
 import time
 
 import numpy as np
+from _params import literal_params
 
 MB = 2**20
 
@@ -57,13 +57,7 @@ def _epochs_param(model):
 def _variant(spec):
     """``"name@key=value@..."`` -> (name, {key: value}); values are Python literals."""
     name, *assignments = spec.split("@")
-    params = {}
-    for assignment in assignments:
-        key, sep, value = assignment.partition("=")
-        if not sep:
-            raise SystemExit(f"{spec!r}: write parameters as name@key=value")
-        params[key] = ast.literal_eval(value)
-    return name, params
+    return name, literal_params(assignments, f"--models {spec}")
 
 
 def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed):
