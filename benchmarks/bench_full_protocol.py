@@ -63,7 +63,7 @@ def _variant(spec):
 def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed):
     from sklearn.base import clone
 
-    from sklearn_moa.cli._zoo import _fit_takes
+    from sklearn_moa.cli._zoo import drug_fit_params
     from sklearn_moa.metrics import mean_columnwise_log_loss
     from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold
     from sklearn_moa.model_zoo import build_model
@@ -81,9 +81,8 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
     splits = list(DrugMultilabelStratifiedKFold(folds, random_state=seed).split(
         data.features, Y, data.drugs))[:measure_folds]
     # The drug ids reach the models whose fit splits by drug (early stopping,
-    # inner folds), as the CLI and cross_validate_moa hand them.
-    fit_params = ({"groups": data.drugs.to_numpy()} if _fit_takes(model_template, "groups")
-                  else {})
+    # inner folds), as the command line hands them (drug_fit_params).
+    fit_params = drug_fit_params(model_template, data.drugs.to_numpy())
     early_stopping = bool(model_template.get_params(deep=False).get("early_stopping", False))
     preset_s, model_s, preset_cpu, model_cpu, losses, epochs_run = [], [], [], [], [], []
     for train, test in splits:
