@@ -80,11 +80,6 @@ def _benchmark_data(args, run):
     raise ValueError("comparison.json records no data source; pass --data DIR.")
 
 
-def _targets(args, run, target_names, sig_id):
-    """The benchmark's targets, rows in the order of the OOF predictions."""
-    return _aligned_targets(_benchmark_data(args, run), target_names, sig_id)
-
-
 def _aligned_targets(data, target_names, sig_id):
     """``data``'s targets in the rows and columns of the OOF predictions; an error if they differ."""
     if list(map(str, data.targets.columns)) != target_names:
@@ -119,7 +114,7 @@ def run(args):
         oof = {name: oof[name] for name in chosen}
     if len(oof) < 2:
         raise ValueError(f"A blend needs at least two models; {args.results} holds {', '.join(oof)}.")
-    Y = _targets(args, run_info, target_names, sig_id)
+    Y = _aligned_targets(_benchmark_data(args, run_info), target_names, sig_id)
     weights, losses, blended = blend_report(oof, Y)
     width = max(map(len, oof))
     print(f"{'model'.ljust(width)}  weight  OOF log loss")
