@@ -54,13 +54,20 @@ def _epochs_param(model):
     return None, None
 
 
+def _peak_gpu_mb():
+    """torch's peak CUDA allocation in this process (the torch, skorch and TabNet models)."""
+    import torch
+
+    return torch.cuda.max_memory_allocated() / MB
+
+
 def _variant(spec):
     """``"name@key=value@..."`` -> (name, {key: value}); values are Python literals."""
     name, *assignments = spec.split("@")
     return name, literal_params(assignments, f"--models {spec}")
 
 
-def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed):
+def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed, device):
     from sklearn.base import clone
 
     from sklearn_moa.cli._zoo import drug_fit_params
@@ -73,7 +80,7 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
     Y = data.targets.to_numpy()
     treated = (data.features["cp_type"] == "trt_cp").to_numpy()
     name, params = _variant(spec)
-    template = build_model(name, settings=settings, random_state=seed).estimator  # Pipeline
+    template = build_model(name, settings=settings, random_state=seed, device=device).estimator  # Pipeline
     preset_template, model_template = template.steps[0][1], template.steps[-1][1]
     model_template.set_params(**params)
     epochs_name, epochs = _epochs_param(model_template)
@@ -118,6 +125,7 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
         "early_stopping": early_stopping,
         "extrapolated": bool(reduced or len(splits) < folds),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_gpu_mb": _peak_gpu_mb() if device == "cuda" else None,
         "fold_losses": losses,
         "epochs_run": epochs_run,
     }))
@@ -135,12 +143,14 @@ def main(argv=None):
     parser.add_argument("--measure-epochs", type=int, default=None,
                         help="epochs actually run per fold by the deep models (default: all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default=None, choices=["cpu", "cuda", "auto"],
+                        help="device of the models that have one (default: the zoo's)")
     parser.add_argument("--child", nargs=2, metavar=("DATA", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     measure_folds = args.measure_folds or args.folds
     if args.child:
         _child(args.child[0], args.child[1], args.settings, args.folds, measure_folds,
-               args.measure_epochs, args.seed)
+               args.measure_epochs, args.seed, args.device)
         return 0
 
     from sklearn_moa.datasets import make_moa
@@ -148,7 +158,8 @@ def main(argv=None):
     data = make_moa(args.rows, n_test_samples=0, random_state=args.seed)
     print(f"make_moa({args.rows}, random_state={args.seed}), {args.folds}-fold drug-aware "
           f"protocol, {args.settings} settings; running {measure_folds} fold(s)"
-          + (f", {args.measure_epochs} epoch(s) per deep model" if args.measure_epochs else ""))
+          + (f", {args.measure_epochs} epoch(s) per deep model" if args.measure_epochs else "")
+          + (f", device {args.device}" if args.device else ""))
     width = max(16, *(len(spec) + 2 for spec in args.models.split(",")))
     print(f"{'model':<{width}}{'epochs':>7}{'ran':>5}{'s/fold':>9}{'CPU s/fold':>11}{'protocol CPU h':>15}"
           f"{'peak MB':>9}  {'held-out loss (folds run)':<28}figures")
@@ -163,6 +174,8 @@ def main(argv=None):
                        "--measure-folds", str(measure_folds), "--seed", str(args.seed)]
             if args.measure_epochs:
                 command += ["--measure-epochs", str(args.measure_epochs)]
+            if args.device:
+                command += ["--device", args.device]
             run = subprocess.run(command, capture_output=True, text=True)
             if run.returncode != 0:
                 print(f"{name:<{width}}failed: {run.stderr.strip().splitlines()[-1:]}")
@@ -176,6 +189,8 @@ def main(argv=None):
                 kind = f"extrapolated from {row['measured_epochs']} ep"
             if row["early_stopping"] and row["measured_epochs"] != row["epochs"]:
                 kind += " (early stopping: at most)"
+            if row["peak_gpu_mb"] is not None:
+                kind += f", torch's GPU peak {row['peak_gpu_mb']:.0f} MB"
             loss = f"{np.mean(row['fold_losses']):.5f} ({row['measured_folds']})"
             if row["measured_epochs"] != row["epochs"]:
                 loss += f" @{row['measured_epochs']} ep"
