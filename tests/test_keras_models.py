@@ -276,6 +276,18 @@ _TORCH_SCRIPT = textwrap.dedent(
         restored = pickle.loads(pickle.dumps(model))
         np.testing.assert_array_equal(restored.predict_proba(X), proba)
         assert proba.shape == (80, 3) and np.all((proba > 0) & (proba < 1))
+    # device= on the torch backend, which has no keras.distribution.list_devices
+    import torch
+    pinned = CNN1DClassifier(filters=(4, 2), dense_units=(8,), epochs=1, batch_size=32, random_state=0,
+                             device="cpu").fit(X, Y)
+    assert pinned.predict_proba(X).shape == (80, 3)
+    if not torch.cuda.is_available():
+        try:
+            pinned.set_params(device="cuda").fit(X, Y)
+        except ValueError as error:
+            assert "torch backend sees no GPU" in str(error), error
+        else:
+            raise AssertionError("device='cuda' without a GPU fitted")
     print("tensorflow imported:", "tensorflow" in sys.modules)
     """
 )

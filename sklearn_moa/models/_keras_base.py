@@ -209,6 +209,18 @@ def _backend_seed(backend, seed):
         yield
 
 
+
+def _backend_sees_gpu(keras):
+    """Whether Keras' backend has a GPU to place the network on."""
+    if keras.backend.backend() == "torch":
+        # Keras has no distribution library for torch (keras.distribution.list_devices
+        # fails there); torch itself knows.
+        import torch
+
+        return torch.cuda.is_available()
+    return bool(keras.distribution.list_devices("gpu"))
+
+
 class _RetracingFilter(logging.Filter):
     """Drop TensorFlow's "triggered tf.function retracing" warning.
 
@@ -380,13 +392,18 @@ class KerasMoAClassifier(MoAClassifierBase):
         """Keras' device scope for ``device`` (no scope for ``"auto"``)."""
         if self.device == "auto":
             return contextlib.nullcontext()
-        if self.device == "cuda" and not keras.distribution.list_devices("gpu"):
+        if self.device == "cuda" and not _backend_sees_gpu(keras):
             raise ValueError(
                 f"{type(self).__name__}(device='cuda'): Keras' {keras.backend.backend()} backend "
                 "sees no GPU; use device='cpu' or 'auto' (set_params(device='cpu') lets a "
                 "network fitted on a GPU predict on the CPU)."
             )
-        return keras.device("gpu:0" if self.device == "cuda" else "cpu:0")
+        if self.device == "cuda":
+            return keras.device("gpu:0")
+        # Keras' torch backend compares a tensor's device with the scope's name:
+        # torch calls the CPU "cpu", so under "cpu:0" every variable is copied on
+        # use and the copies get no gradients ("No gradients provided").
+        return keras.device("cpu" if keras.backend.backend() == "torch" else "cpu:0")
 
     # -- pickling ----------------------------------------------------------------
     # The network travels as its weights and is rebuilt from the estimator's
