@@ -198,7 +198,7 @@ def main(argv=None):
                 loss += f" stopped @{','.join(str(n) for n in row['epochs_run'])}"
             print(f"{name:<{width}}{str(row['epochs'] or '-'):>7}{row['measured_folds']:>5}"
                   f"{row['fold_s']:>9.0f}{row['fold_cpu_s']:>11.0f}{row['protocol_cpu_s'] / 3600:>15.2f}"
-                  f"{row['peak_rss_mb']:>9.0f}  {loss:<28}{kind}", flush=True)
+                  f"{row['peak_rss_mb']:>9.0f}  {loss:<27} {kind}", flush=True)
             if row["measured_folds"] > 1:
                 print(f"{'':<{width}}per fold: " + " ".join(f"{v:.5f}" for v in row["fold_losses"]),
                       flush=True)
