@@ -188,7 +188,7 @@ def main(argv=None):
     import keras
 
     from sklearn_moa.datasets import make_moa
-    from sklearn_moa.metrics import mean_columnwise_log_loss
+    from sklearn_moa.metrics import columnwise_log_loss, mean_columnwise_log_loss
     from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold
 
     data = make_moa(args.rows, n_test_samples=0, random_state=args.seed)
@@ -200,6 +200,9 @@ def main(argv=None):
           f"{keras.backend.backend()}; "
           + ("blog epochs" if args.epochs is None else f"REDUCED RUN: {args.epochs} epochs"))
     prior = np.clip(np.tile(Y[train].mean(axis=0), (len(test), 1)), PROBA_EPS, 1 - PROBA_EPS)
+    # The targets without a positive in the training rows: the estimator predicts
+    # them as a constant, the bare network learns an output for them.
+    unseen = Y[train].sum(axis=0) == 0
     print(f"prior (training prevalence): {mean_columnwise_log_loss(Y[test], prior):.5f}")
     print(f"{'model':<13}{'protocol':<16}{'estimator':>10}{'bare':>10}{'ratio':>8}"
           f"{'est. s':>9}{'bare s':>9}{'est. CPU s':>12}{'bare CPU s':>12}")
@@ -232,8 +235,12 @@ def main(argv=None):
                 seconds[side] = time.perf_counter() - start
                 cpu_seconds[side] = time.process_time() - cpu
                 losses[side] = mean_columnwise_log_loss(Y[test], proba)
+                unseen_part = columnwise_log_loss(Y[test], proba)[unseen].sum() / Y.shape[1]
                 print(f"  {name} {label}, {side}: {losses[side]:.5f} "
-                      f"({seconds[side]:.0f} s, {cpu_seconds[side]:.0f} CPU s)", flush=True)
+                      f"({seconds[side]:.0f} s, {cpu_seconds[side]:.0f} CPU s); the "
+                      f"{unseen.sum()} targets without a training positive add {unseen_part:.5f}, "
+                      f"mean prediction {proba[:, unseen].mean() if unseen.any() else 0:.2e}",
+                      flush=True)
             if "estimator" in losses and "bare" in losses:
                 print(f"{name:<13}{label:<16}{losses['estimator']:>10.5f}{losses['bare']:>10.5f}"
                       f"{losses['estimator'] / losses['bare']:>8.3f}"
