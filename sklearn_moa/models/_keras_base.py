@@ -209,7 +209,6 @@ def _backend_seed(backend, seed):
         yield
 
 
-
 def _backend_sees_gpu(keras):
     """Whether Keras' backend has a GPU to place the network on."""
     if keras.backend.backend() == "torch":
