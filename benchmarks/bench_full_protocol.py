@@ -27,6 +27,9 @@ Usage::
 A model name may carry parameters of its final estimator after ``@``, to
 time a change against the current settings in the same run, e.g.
 ``--models tabnet,tabnet@early_stopping=True`` (values are Python literals).
+The key ``seeds=N`` is not a parameter: it fits the final estimator with
+``N`` seeds and averages them (:class:`~sklearn_moa.ensemble.SeedAveragedClassifier`,
+seeds drawn from ``--seed``), e.g. ``two_head_resnet@seeds=3``.
 """
 
 import argparse
@@ -71,6 +74,7 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
     from sklearn.base import clone
 
     from sklearn_moa.cli._zoo import drug_fit_params
+    from sklearn_moa.ensemble import SeedAveragedClassifier
     from sklearn_moa.metrics import mean_columnwise_log_loss
     from sklearn_moa.model_selection import DrugMultilabelStratifiedKFold
     from sklearn_moa.model_zoo import build_model
@@ -80,6 +84,7 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
     Y = data.targets.to_numpy()
     treated = (data.features["cp_type"] == "trt_cp").to_numpy()
     name, params = _variant(spec)
+    n_seeds = params.pop("seeds", None)
     template = build_model(name, settings=settings, random_state=seed, device=device).estimator  # Pipeline
     preset_template, model_template = template.steps[0][1], template.steps[-1][1]
     model_template.set_params(**params)
@@ -91,12 +96,14 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
     # inner folds), as the command line hands them (drug_fit_params).
     fit_params = drug_fit_params(model_template, data.drugs.to_numpy())
     early_stopping = bool(model_template.get_params(deep=False).get("early_stopping", False))
+    if n_seeds is not None:
+        model_template = SeedAveragedClassifier(model_template, seeds=n_seeds, random_state=seed)
     preset_s, model_s, preset_cpu, model_cpu, losses, epochs_run = [], [], [], [], [], []
     for train, test in splits:
         train = train[treated[train]]
         preset, model = clone(preset_template), clone(model_template)
         if reduced:
-            model.set_params(**{epochs_name: measure_epochs})
+            model.set_params(**{("estimator__" if n_seeds else "") + epochs_name: measure_epochs})
         start, cpu = time.perf_counter(), time.process_time()
         X_train = preset.fit_transform(data.features.iloc[train])
         preset_s.append(time.perf_counter() - start)
@@ -105,7 +112,10 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
         model.fit(X_train, Y[train], **{k: v[train] for k, v in fit_params.items()})
         model_s.append(time.perf_counter() - start)
         model_cpu.append(time.process_time() - cpu)
-        epochs_run.append(getattr(model, "n_iter_", None))
+        if n_seeds:
+            epochs_run.append("/".join(str(getattr(m, "n_iter_", None)) for m in model.estimators_))
+        else:
+            epochs_run.append(getattr(model, "n_iter_", None))
         proba = np.full((len(test), Y.shape[1]), 1e-7)
         rows = treated[test]
         proba[rows] = model.predict_proba(preset.transform(data.features.iloc[test[rows]]))
