@@ -29,7 +29,9 @@ time a change against the current settings in the same run, e.g.
 ``--models tabnet,tabnet@early_stopping=True`` (values are Python literals).
 The key ``seeds=N`` is not a parameter: it fits the final estimator with
 ``N`` seeds and averages them (:class:`~sklearn_moa.ensemble.SeedAveragedClassifier`,
-seeds drawn from ``--seed``), e.g. ``two_head_resnet@seeds=3``.
+seeds drawn from ``--seed``), e.g. ``residual_nn@seeds=3``; for a zoo model
+that already averages seeds (``two_head_resnet`` full) the other keys reach
+its network, and ``seeds=1`` fits that network once.
 """
 
 import argparse
@@ -84,9 +86,14 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
     Y = data.targets.to_numpy()
     treated = (data.features["cp_type"] == "trt_cp").to_numpy()
     name, params = _variant(spec)
-    n_seeds = params.pop("seeds", None)
     template = build_model(name, settings=settings, random_state=seed, device=device).estimator  # Pipeline
     preset_template, model_template = template.steps[0][1], template.steps[-1][1]
+    # A seed-averaged zoo model: its network takes the parameters, seeds=1 fits it once.
+    zoo_seeds = None
+    if isinstance(model_template, SeedAveragedClassifier):
+        zoo_seeds, model_template = model_template.seeds, model_template.estimator
+    n_seeds = params.pop("seeds", zoo_seeds)
+    n_seeds = None if n_seeds == 1 else n_seeds
     model_template.set_params(**params)
     epochs_name, epochs = _epochs_param(model_template)
     reduced = epochs_name is not None and measure_epochs is not None and measure_epochs < epochs

@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 from sklearn_moa.datasets import make_moa  # noqa: E402
+from sklearn_moa.ensemble import SeedAveragedClassifier  # noqa: E402
 from sklearn_moa.metrics import moa_log_loss_scorer  # noqa: E402
 from sklearn_moa.model_selection import (  # noqa: E402
     DrugMultilabelStratifiedKFold, MoAStratifiedKFold, cross_validate_moa,
@@ -353,14 +354,38 @@ def test_model_zoo_entries_build():
     pytest.importorskip("sklearn_moa.preprocessing")
     from sklearn_moa.model_zoo import build_model
 
-    for name, cls in [("multistage_nn", MultiStageNNClassifier), ("two_head_resnet", TwoHeadResNetClassifier)]:
-        quick, full = build_model(name), build_model(name, full=True)
-        assert isinstance(quick.estimator[-1], cls) and isinstance(full.estimator[-1], cls)
-    full = build_model("multistage_nn", full=True).estimator[-1]
+    quick, full = build_model("multistage_nn"), build_model("multistage_nn", full=True)
+    assert isinstance(quick.estimator[-1], MultiStageNNClassifier)
+    full = full.estimator[-1]
     assert (full.hidden_layer_sizes, full.epochs, full.pretrain_epochs) == ((2048, 2048), 25, 15)
     # 5 inner folds, stratified, drug-aware whenever fit gets the drug ids
     assert isinstance(full.cv, MoAStratifiedKFold) and full.cv.get_n_splits() == 5
-    assert build_model("two_head_resnet", full=True).estimator[-1].epochs == 50
+    assert isinstance(build_model("two_head_resnet").estimator[-1], TwoHeadResNetClassifier)
+    # Full: the source's network averaged over 3 seeds (one full-size fit is
+    # seed-unstable; benchmarks/README.md, criterion 4).
+    full = build_model("two_head_resnet", full=True, random_state=5).estimator[-1]
+    assert isinstance(full, SeedAveragedClassifier) and (full.seeds, full.random_state) == (3, 5)
+    assert isinstance(full.estimator, TwoHeadResNetClassifier) and full.estimator.epochs == 50
+
+
+def test_full_two_head_resnet_hands_the_cli_fit_params_to_every_seed():
+    from sklearn_moa.cli._zoo import drug_fit_params, nonscored_fit_params
+    from sklearn_moa.model_zoo import build_model
+
+    data = make_moa(240, n_test_samples=0, random_state=0)
+    model = build_model("two_head_resnet", full=True, random_state=0)
+    model.set_params(estimator__seedaveragedclassifier__estimator__epochs=1,
+                     estimator__seedaveragedclassifier__estimator__refine_rounds=0,
+                     estimator__seedaveragedclassifier__estimator__hidden_layer_sizes=(16, 8),
+                     estimator__seedaveragedclassifier__estimator__tail_units=(8, 8))
+    fit_params = {**drug_fit_params(model, data.drugs.to_numpy()),
+                  **nonscored_fit_params(model, data.nonscored_targets)}
+    assert sorted(fit_params) == ["seedaveragedclassifier__Y_nonscored", "seedaveragedclassifier__groups"]
+    model.fit(data.features, data.targets, **fit_params)
+    members = model.estimator_.steps[-1][1].estimators_
+    assert len({member.random_state for member in members}) == 3
+    # Each member got the fit parameters: it pretrained on the non-scored targets.
+    assert all(member.pretrain_history_ for member in members)
 
 
 # --- command line -----------------------------------------------------------
