@@ -5,7 +5,7 @@ Question: how long does a model of the zoo take per fold at its full settings
 memory does it need, and what does it score?
 
 Each model runs in a fresh subprocess (its peak RSS is its own). The
-subprocess takes the first ``--measure-folds`` folds of a drug-aware
+subprocess takes ``--measure-folds`` folds (from ``--first-fold``) of a drug-aware
 ``--folds``-fold split of ``make_moa(--rows)`` and, for each, does what the
 model's ``fit`` does in two timed parts: the feature preset on the treated
 training rows, then the model on its output (``--measure-epochs`` epochs for
@@ -72,7 +72,7 @@ def _variant(spec):
     return name, literal_params(assignments, f"--models {spec}")
 
 
-def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed, device):
+def _child(data_path, spec, settings, folds, first_fold, measure_folds, measure_epochs, seed, device):
     from sklearn.base import clone
 
     from sklearn_moa.cli._zoo import drug_fit_params
@@ -98,7 +98,7 @@ def _child(data_path, spec, settings, folds, measure_folds, measure_epochs, seed
     epochs_name, epochs = _epochs_param(model_template)
     reduced = epochs_name is not None and measure_epochs is not None and measure_epochs < epochs
     splits = list(DrugMultilabelStratifiedKFold(folds, random_state=seed).split(
-        data.features, Y, data.drugs))[:measure_folds]
+        data.features, Y, data.drugs))[first_fold:first_fold + measure_folds]
     # The drug ids reach the models whose fit splits by drug (early stopping,
     # inner folds), as the command line hands them (drug_fit_params).
     fit_params = drug_fit_params(model_template, data.drugs.to_numpy())
@@ -159,14 +159,21 @@ def main(argv=None):
                         help="folds actually run (default: all)")
     parser.add_argument("--measure-epochs", type=int, default=None,
                         help="epochs actually run per fold by the deep models (default: all)")
+    parser.add_argument("--first-fold", type=int, default=0,
+                        help="index of the first fold run, to spread the folds over processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default=None, choices=["cpu", "cuda", "auto"],
                         help="device of the models that have one (default: the zoo's)")
     parser.add_argument("--child", nargs=2, metavar=("DATA", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    measure_folds = args.measure_folds or args.folds
+    if not 0 <= args.first_fold < args.folds:
+        parser.error(f"--first-fold must be a fold index below --folds ({args.folds}); got {args.first_fold}")
+    measure_folds = args.measure_folds or args.folds - args.first_fold
+    if args.first_fold + measure_folds > args.folds:
+        parser.error(f"--first-fold {args.first_fold} with --measure-folds {measure_folds} runs "
+                     f"past the {args.folds} folds")
     if args.child:
-        _child(args.child[0], args.child[1], args.settings, args.folds, measure_folds,
+        _child(args.child[0], args.child[1], args.settings, args.folds, args.first_fold, measure_folds,
                args.measure_epochs, args.seed, args.device)
         return 0
 
@@ -175,6 +182,7 @@ def main(argv=None):
     data = make_moa(args.rows, n_test_samples=0, random_state=args.seed)
     print(f"make_moa({args.rows}, random_state={args.seed}), {args.folds}-fold drug-aware "
           f"protocol, {args.settings} settings; running {measure_folds} fold(s)"
+          + (f" from fold {args.first_fold}" if args.first_fold else "")
           + (f", {args.measure_epochs} epoch(s) per deep model" if args.measure_epochs else "")
           + (f", device {args.device}" if args.device else ""))
     width = max(16, *(len(spec) + 2 for spec in args.models.split(",")))
@@ -188,7 +196,8 @@ def main(argv=None):
         for name in args.models.split(","):
             command = [sys.executable, os.path.abspath(__file__), "--child", data_path, name,
                        "--settings", args.settings, "--folds", str(args.folds),
-                       "--measure-folds", str(measure_folds), "--seed", str(args.seed)]
+                       "--first-fold", str(args.first_fold), "--measure-folds", str(measure_folds),
+                       "--seed", str(args.seed)]
             if args.measure_epochs:
                 command += ["--measure-epochs", str(args.measure_epochs)]
             if args.device:
