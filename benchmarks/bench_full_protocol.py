@@ -97,6 +97,8 @@ def _child(data_path, spec, settings, folds, first_fold, measure_folds, measure_
     model_template.set_params(**params)
     epochs_name, epochs = _epochs_param(model_template)
     reduced = epochs_name is not None and measure_epochs is not None and measure_epochs < epochs
+    if reduced:
+        model_template.set_params(**{epochs_name: measure_epochs})
     splits = list(DrugMultilabelStratifiedKFold(folds, random_state=seed).split(
         data.features, Y, data.drugs))[first_fold:first_fold + measure_folds]
     # The drug ids reach the models whose fit splits by drug (early stopping,
@@ -109,8 +111,6 @@ def _child(data_path, spec, settings, folds, first_fold, measure_folds, measure_
     for train, test in splits:
         train = train[treated[train]]
         preset, model = clone(preset_template), clone(model_template)
-        if reduced:
-            model.set_params(**{("estimator__" if n_seeds else "") + epochs_name: measure_epochs})
         start, cpu = time.perf_counter(), time.process_time()
         X_train = preset.fit_transform(data.features.iloc[train])
         preset_s.append(time.perf_counter() - start)
