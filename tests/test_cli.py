@@ -574,6 +574,37 @@ def test_the_bar_shows_the_epoch_each_framework_prints_and_hides_the_text(printe
     assert capsys.readouterr().out == printed  # --verbose shows it as printed
 
 
+def test_the_bar_shows_the_seed_before_the_epoch_of_a_seed_averaged_model(capsys):
+    from sklearn_moa.cli._output import ModelProgress
+
+    with ModelProgress("m", 1, quiet=False, verbose=False, n_epochs=10) as progress:
+        print("[SeedAveragedClassifier] seed 2/3 (random_state=7)")
+        assert progress._bar.postfix == "seed 2/3"
+        print("      4        0.1177  0.0340")
+        assert progress._bar.postfix == "seed 2/3, epoch 4/10"
+    assert capsys.readouterr().out == ""
+
+
+def test_a_seed_averaged_model_says_which_seed_it_fits(capsys):
+    """The CLI turns on the seed lines of a seed-averaged zoo model with the epoch lines."""
+    from sklearn_moa.cli._zoo import enable_epoch_progress
+    from sklearn_moa.ensemble import SeedAveragedClassifier
+
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), SeedAveragedClassifier(PriorClassifier(), seeds=[4, 5]))
+    assert not enable_epoch_progress(model)  # the prior prints no epochs ...
+    assert model[-1].verbose == 1  # ... but the seed-averaged model says which seed fits
+    rng = np.random.RandomState(0)
+    clone(model).fit(rng.randn(30, 3), rng.randint(2, size=(30, 2)))
+    assert capsys.readouterr().out.splitlines() == [
+        "[SeedAveragedClassifier] seed 1/2 (random_state=4)",
+        "[SeedAveragedClassifier] seed 2/2 (random_state=5)",
+    ]
+
+
 def test_every_sub_command_takes_quiet_and_verbose(capsys):
     from sklearn_moa.cli._main import build_parser
 

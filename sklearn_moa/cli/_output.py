@@ -4,7 +4,8 @@ TensorFlow's start-up lines kept out of the default output.
 Three levels, the same on every sub-command:
 
 - default: one progress bar per model on stderr (folds done; the epoch, or the
-  target for per-target models, that the running fold is at), then results;
+  target for per-target models, that the running fold is at, after the seed
+  for a seed-averaged model), then results;
 - ``--verbose``: also everything the models print while they fit (skorch and
   TabNet epoch tables, Keras step bars, XGBoost's per-target lines) and
   TensorFlow's start-up lines;
@@ -43,14 +44,21 @@ _MARKS = (
     (re.compile(r"^\s*(\d+)\s+\d+\.\d"), "epoch", 0),          # skorch's table rows
     (re.compile(r"\] target (\d+):"), "target", 1),            # XGBMoAClassifier, from 0
 )
+# What a seed-averaged model prints as each seed's fit starts (verbose=1):
+_SEED_MARK = re.compile(r"^\[\w+\] (seed \d+/\d+)")
 
 
 class _MarkSink(io.TextIOBase):
-    """A stdout stand-in that shows the latest epoch/target mark on a bar and drops the text."""
+    """A stdout stand-in that shows the latest epoch/target mark on a bar and drops the text.
+
+    A seed-averaged model's seed line ("seed 2/3") is kept and shown before
+    the epoch marks that follow it.
+    """
 
     def __init__(self, bar, n_epochs):
         self._bar, self._n_epochs = bar, n_epochs
         self._pending = ""
+        self._seed = ""
         self._lock = threading.Lock()  # XGBoost prints from worker threads
 
     def writable(self):
@@ -66,12 +74,18 @@ class _MarkSink(io.TextIOBase):
     def _mark(self, line):
         if self._bar is None:
             return
+        seed = _SEED_MARK.search(line)
+        if seed:
+            self._seed = seed.group(1)
+            self._bar.set_postfix_str(self._seed, refresh=True)
+            return
         for pattern, unit, offset in _MARKS:
             match = pattern.search(line)
             if match:
                 number = int(match.group(1)) + offset
                 total = f"/{self._n_epochs}" if unit == "epoch" and self._n_epochs else ""
-                self._bar.set_postfix_str(f"{unit} {number}{total}", refresh=True)
+                mark = f"{unit} {number}{total}"
+                self._bar.set_postfix_str(f"{self._seed}, {mark}" if self._seed else mark, refresh=True)
                 return
 
 

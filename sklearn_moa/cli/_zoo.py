@@ -87,24 +87,40 @@ def _final_step(model):
         fit parameters through).
     model : estimator
     """
-    prefix = ""
+    *_, (prefix, model) = _chain(model)
+    return prefix, model
+
+
+def _chain(model):
+    """``(prefix, estimator)`` for each level of the chain that ``_final_step`` walks down.
+
+    Pipelines are stepped through (a step is a level); a meta-estimator is a
+    level, then its ``estimator``.
+    """
+    prefix, levels = "", []
     while True:
         if hasattr(model, "steps"):
             name, model = model.steps[-1]
             prefix += f"{name}__"
         elif "estimator" in getattr(model, "get_params", dict)(deep=False):
+            levels.append((prefix, model))
             model = model.get_params(deep=False)["estimator"]
         else:
-            return prefix, model
+            return levels + [(prefix, model)]
 
 
 def enable_epoch_progress(model):
     """Turn on the per-epoch progress of the final estimator, where it has ``verbose``.
 
-    Returns whether it did. The change is made on the unfitted template, so the
-    clones that cross-validation fits inherit it.
+    A meta-estimator on the way that has ``verbose`` (a seed-averaged model)
+    gets it too, so that it says which seed is fitting. Returns whether the
+    final estimator got it. The change is made on the unfitted template, so
+    the clones that cross-validation fits inherit it.
     """
-    _, final = _final_step(model)
+    *wrappers, (_, final) = _chain(model)
+    for _, wrapper in wrappers:
+        if "verbose" in wrapper.get_params(deep=False):
+            wrapper.set_params(verbose=1)
     if "verbose" in getattr(final, "get_params", dict)(deep=False):
         final.set_params(verbose=1)
         return True

@@ -105,8 +105,13 @@ def _stack_probabilities(probas, names=None):
     return np.stack(matrices)
 
 
-def _fit_member(name, estimator, X, Y, fit_params):
-    """Fit one member on all rows (a joblib task); returns its name, itself and the seconds taken."""
+def _fit_member(name, estimator, X, Y, fit_params, message=None):
+    """Fit one member on all rows (a joblib task); returns its name, itself and the seconds taken.
+
+    ``message``, when given, is printed first (the ensemble's ``verbose``).
+    """
+    if message is not None:
+        print(message, flush=True)
     start = time.perf_counter()
     estimator.fit(X, Y, **fit_params)
     return name, estimator, time.perf_counter() - start
@@ -115,10 +120,12 @@ def _fit_member(name, estimator, X, Y, fit_params):
 class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
     """Fitting and averaging of the members of an ensemble meta-estimator."""
 
-    def _fit_members(self, named_members, X, Y, n_targets, fit_params, checkpoint_dir=None):
+    def _fit_members(self, named_members, X, Y, n_targets, fit_params, checkpoint_dir=None,
+                     messages=None):
         """Fit ``(name, unfitted clone)`` pairs in parallel; check their number of targets.
 
-        ``fit_params`` holds one dict of fit parameters per member. With
+        ``fit_params`` holds one dict of fit parameters per member;
+        ``messages``, one line per member printed as its fit starts. With
         ``checkpoint_dir``, each member is saved there as soon as it is
         fitted, and members already saved by an earlier run with the same
         settings and data are loaded instead of refitted (the fold store of
@@ -127,6 +134,7 @@ class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
         predicts it as it did).
         """
         params = {name: p for (name, _), p in zip(named_members, fit_params)}
+        messages = dict(zip((name for name, _ in named_members), messages or []))
         fitted, stores = {}, {}
         if checkpoint_dir is not None:
             Y_checked, _ = check_multilabel_targets(Y, n_samples=len(X))
@@ -140,7 +148,7 @@ class MoAEnsembleMixin(MultiLabelClassifierMixin, MetaEstimatorMixin):
                 if record is not None:
                     fitted[name] = record.estimator
         jobs = [
-            delayed(_fit_member)(name, member, X, Y, params[name])
+            delayed(_fit_member)(name, member, X, Y, params[name], messages.get(name))
             for name, member in named_members if name not in fitted
         ]
         try:

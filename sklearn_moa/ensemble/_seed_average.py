@@ -76,6 +76,10 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         Draws the seeds when ``seeds`` is an int; unused for a list.
     n_jobs : int, default=None
         Members fitted in parallel through joblib.
+    verbose : int, default=0
+        When positive, print a line as each seed's fit starts
+        (``[SeedAveragedClassifier] seed 2/3 (random_state=...)``), so that a
+        progress display can tell the seeds apart.
 
     Attributes
     ----------
@@ -112,14 +116,17 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         "seed_params": [None, str, "array-like"],
         "random_state": ["random_state"],
         "n_jobs": [numbers.Integral, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, estimator, *, seeds=3, seed_params=None, random_state=None, n_jobs=None):
+    def __init__(self, estimator, *, seeds=3, seed_params=None, random_state=None, n_jobs=None,
+                 verbose=0):
         self.estimator = estimator
         self.seeds = seeds
         self.seed_params = seed_params
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, Y, **fit_params):
@@ -150,8 +157,12 @@ class SeedAveragedClassifier(MoAEnsembleMixin, BaseEstimator):
         ]
         if routing_enabled():
             fit_params = process_routing(self, "fit", **fit_params).estimator.fit
+        messages = None
+        if self.verbose:
+            messages = [f"[{type(self).__name__}] seed {i}/{len(self.seeds_)} (random_state={seed})"
+                        for i, seed in enumerate(self.seeds_, start=1)]
         self.estimators_ = self._fit_members(
-            members, X, Y, Y_checked.shape[1], [fit_params] * len(members)
+            members, X, Y, Y_checked.shape[1], [fit_params] * len(members), messages=messages
         )
         return self
 
